@@ -1,0 +1,35 @@
+//! Who is calling: API keys, web sessions, and the server secret that signs them.
+
+mod api_key;
+mod authenticator;
+mod password;
+mod principal;
+mod secret;
+mod session;
+
+use sha2::{Digest, Sha256};
+
+pub use api_key::{ApiKey, MalformedKey, Scope, parse_scopes};
+pub use authenticator::{AuthError, Authenticator, Credential};
+pub use password::{hash_password, verify_password};
+pub use principal::Principal;
+pub use secret::load_or_create_secret;
+pub use session::{SessionSigner, SessionToken};
+
+/// `n` random bytes from the operating system, hex-encoded (`2n` characters).
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    fill_random(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Fills `buf` from the operating system's generator. imgate cannot work without one.
+pub fn fill_random(buf: &mut [u8]) {
+    #[allow(clippy::expect_used)]
+    getrandom::fill(buf).expect("the operating system's random number generator failed");
+}
+
+/// SHA-256, hex-encoded: how keys and tokens are looked up without being stored.
+pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(data.as_ref()))
+}

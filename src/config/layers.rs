@@ -1,0 +1,139 @@
+//! Merges the configuration layers into one TOML table before it is typed, so that every
+//! layer is checked by the same `Deserialize` implementation.
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::Settings;
+
+const ENV_PREFIX: &str = "IMGATE__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+pub(super) fn load(
+    file: Option<&Path>,
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut table = match file {
+        Some(path) => read_file(path)?,
+        None => Table::new(),
+    };
+    for (name, value) in env {
+        if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
+            set_path(&mut table, rest, parse_env_value(&value))
+                .map_err(|why| ConfigError::Invalid(format!("{name}: {why}")))?;
+        }
+    }
+    let settings: Settings = Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+fn read_file(path: &Path) -> Result<Table, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    text.parse::<Table>().map_err(|e| ConfigError::Syntax {
+        path: shown,
+        message: e.to_string(),
+    })
+}
+
+/// `8080`, `true` and `["a", "b"]` keep their TOML types; anything else is a string.
+fn parse_env_value(raw: &str) -> Value {
+    format!("v = {raw}")
+        .parse::<Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+/// Sets `SECTION__KEY` (case-insensitive) inside `table`, creating sections on the way.
+fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+    let Some((last, sections)) = keys.split_last() else {
+        return Err("empty key".into());
+    };
+    let mut cursor = table;
+    for section in sections {
+        let entry = cursor
+            .entry(section.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
+        cursor = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{section}` is a value, not a section"))?;
+    }
+    cursor.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_need_no_input() {
+        let settings = load(None, env(&[])).expect("defaults load");
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8888");
+        assert_eq!(settings.uploads.base64_max_bytes, 5 * 1024 * 1024);
+    }
+
+    #[test]
+    fn env_overrides_file_and_keeps_types() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("imgate.toml");
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:1\"\nworkers = 3\n").expect("write");
+        let settings = load(
+            Some(&file),
+            env(&[
+                ("IMGATE__SERVER__LISTEN", "127.0.0.1:9000"),
+                ("IMGATE__UPLOADS__BASE64_MAX_BYTES", "1024"),
+                ("IMGATE__CDN__PRIVATE", "true"),
+                ("IMGATE_API_KEY", "not config"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(settings.server.workers, 3);
+        assert_eq!(settings.uploads.base64_max_bytes, 1024);
+        assert!(settings.cdn.private);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = load(None, env(&[("IMGATE__SERVER__LISTN", "x")])).expect_err("typo");
+        assert!(err.to_string().contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_say_what_is_wrong() {
+        let err = load(None, env(&[("IMGATE__CDN__PATH_PREFIX", "nope")])).expect_err("bad");
+        assert!(err.to_string().contains("cdn.path_prefix"), "{err}");
+        let err = load(None, env(&[("IMGATE__AUTH__SESSION_TTL", "3y")])).expect_err("bad");
+        assert!(err.to_string().contains("unit"), "{err}");
+    }
+}

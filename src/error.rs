@@ -1,0 +1,146 @@
+//! `ApiError`: the one place where errors become the contract's HTTP status, numeric code
+//! and message. 4xx messages say exactly what was wrong; 5xx messages are opaque and the
+//! cause is logged with the request id.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::catalog::CatalogError;
+use crate::http::request_id;
+use crate::ingest::IngestError;
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    InvalidCredential(&'static str),
+    #[error("api key expired")]
+    Expired,
+    #[error("permission denied: {0}")]
+    Forbidden(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("file too large: {0}")]
+    TooLarge(String),
+    /// The content is not an allowed type (415).
+    #[error("upload failed: {0}")]
+    UnsupportedType(String),
+    /// The content is of an allowed type but cannot be used (422).
+    #[error("upload failed: {0}")]
+    Unprocessable(String),
+    #[error("storage unavailable")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The contract's numeric code.
+    pub fn code(&self) -> u32 {
+        match self {
+            ApiError::Unauthenticated => 40001,
+            ApiError::InvalidCredential(_) => 40002,
+            ApiError::Expired => 40003,
+            ApiError::Forbidden(_) => 40004,
+            ApiError::BadRequest(_) => 40000,
+            ApiError::NotFound => 40400,
+            ApiError::TooLarge(_) => 50002,
+            ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => 50001,
+            ApiError::Unavailable(_) => 50003,
+            ApiError::Internal(_) => 50000,
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated | ApiError::InvalidCredential(_) | ApiError::Expired => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = request_id::current();
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(%request_id, code = self.code(), %cause, "request failed");
+            }
+            _ => tracing::info!(%request_id, code = self.code(), msg = %self, "request refused"),
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        response.json(json!({
+            "code": self.code(),
+            "msg": self.to_string(),
+            "request_id": request_id,
+        }))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing => ApiError::Unauthenticated,
+            AuthError::Invalid(why) => ApiError::InvalidCredential(why),
+            AuthError::Expired => ApiError::Expired,
+            AuthError::Forbidden(why) => ApiError::Forbidden(why),
+            AuthError::Catalog(e) => e.into(),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(error: CatalogError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound(_) => ApiError::NotFound,
+            StorageError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StorageError::Io { .. } => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Empty | IngestError::Base64(_) | IngestError::UnknownBizType(_) => {
+                ApiError::BadRequest(error.to_string())
+            }
+            IngestError::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
+            IngestError::UnknownFileType(_)
+            | IngestError::Mismatch(_)
+            | IngestError::NotAllowed { .. } => ApiError::UnsupportedType(error.to_string()),
+            IngestError::Storage(e) => e.into(),
+            IngestError::Catalog(e) => e.into(),
+            IngestError::Worker(cause) => ApiError::Internal(cause),
+        }
+    }
+}

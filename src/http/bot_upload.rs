@@ -1,0 +1,88 @@
+//! Method 1: `POST /api/bot/upload_file`, a file as Base64 inside JSON.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::body::{parse_json, read_limited};
+use super::identity::Caller;
+use crate::auth::Scope;
+use crate::error::ApiError;
+use crate::ingest::{self, BizType, FileType, IngestError, LARGE_FILE_HINT, NewObject};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct UploadRequest {
+    file_head: FileHead,
+    data: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FileHead {
+    file_type: String,
+    biz_type: i64,
+}
+
+/// JSON bytes that can carry `decoded_limit` bytes of Base64: 4/3 of it, line breaks every
+/// 76 characters, and 64 KiB for the rest of the document and a `data:` prefix.
+pub fn json_limit(decoded_limit: u64) -> usize {
+    let encoded = decoded_limit.div_ceil(3) * 4;
+    usize::try_from(encoded + encoded / 38 + 64 * 1024).unwrap_or(usize::MAX)
+}
+
+pub async fn upload_file(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Upload)?;
+    let limit = state.settings.uploads.base64_max_bytes;
+    let json_limit = json_limit(limit);
+    let body = read_limited(&req, payload, json_limit, |size| {
+        let size = size.map_or_else(|| "more than that".to_owned(), |n| format!("{n} bytes"));
+        ApiError::TooLarge(format!(
+            "the request body ({size}) is over the Base64 upload limit of {limit} bytes decoded \
+             ({json_limit} bytes of JSON){LARGE_FILE_HINT}"
+        ))
+    })
+    .await?;
+    let request: UploadRequest = parse_json(&body)?;
+    drop(body);
+    let head = request.file_head;
+    let biz =
+        BizType::from_code(head.biz_type).ok_or(IngestError::UnknownBizType(head.biz_type))?;
+    caller.require_biz_type(biz)?;
+    let declared = FileType::from_extension(&head.file_type)
+        .ok_or_else(|| IngestError::UnknownFileType(head.file_type.clone()))?;
+    let data = request.data;
+    let bytes = web::block(move || ingest::decode_base64(&data, limit))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(IngestError::from)?;
+    let file_type = ingest::accept(biz, declared, &bytes)?;
+    let record = ingest::store_object(
+        state.storage.as_ref(),
+        &state.catalog,
+        NewObject {
+            biz,
+            file_type,
+            owner: caller.0.owner(),
+            bytes: bytes.into(),
+        },
+    )
+    .await?;
+    tracing::info!(uri = %record.uri, size = record.size, owner = %record.owner, "stored upload");
+    Ok(HttpResponse::Ok().json(json!({
+        "code": 0,
+        "msg": "success",
+        "data": {
+            "upload_url": state.urls.url_for(&record.uri),
+            "upload_uri": record.uri,
+            "format": file_type.extension(),
+            "content_type": record.content_type,
+            "size": record.size,
+            "md5": record.md5,
+        }
+    })))
+}

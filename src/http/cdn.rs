@@ -1,0 +1,153 @@
+//! `GET|HEAD {path_prefix}/{uri}`: serves stored objects with validators, ranges and
+//! caching headers, like a CDN origin.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HttpDate};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use futures_util::stream;
+use serde::Deserialize;
+
+use crate::catalog::{ObjectRecord, unix_now};
+use crate::cdn::{RangeRequest, etag_for, none_match, parse_range};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::{ObjectKey, StorageError};
+
+/// Cache lifetime of public objects: their URIs are never reused for other bytes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[derive(Debug, Deserialize)]
+struct Signature {
+    #[serde(rename = "x-expires")]
+    expires: Option<String>,
+    #[serde(rename = "x-signature")]
+    signature: Option<String>,
+}
+
+pub async fn serve(
+    req: HttpRequest,
+    uri: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = uri.into_inner();
+    let key = ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
+    let cache_control = authorize(&req, &uri, &state)?;
+    let record = state
+        .catalog
+        .find_object(&uri)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let etag = etag_for(&record.sha256);
+    let mut response = HttpResponse::Ok();
+    common_headers(&mut response, &record, &etag, &cache_control);
+    if not_modified(&req, &etag, record.created_at) {
+        return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    let size = u64::try_from(record.size).unwrap_or(0);
+    let range = match header_str(&req, header::IF_RANGE) {
+        Some(validator) if validator.trim() != etag => RangeRequest::Whole,
+        _ => parse_range(header_str(&req, header::RANGE), size),
+    };
+    let (range, length) = match range {
+        RangeRequest::Whole => (None, size),
+        RangeRequest::Partial(r) => {
+            response.status(StatusCode::PARTIAL_CONTENT).insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start, r.end),
+            ));
+            (Some(r), r.length())
+        }
+        RangeRequest::Unsatisfiable => {
+            return Ok(response
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                .finish());
+        }
+    };
+    if req.method() == Method::HEAD {
+        return Ok(response.body(SizedStream::new(
+            length,
+            stream::empty::<Result<_, StorageError>>(),
+        )));
+    }
+    let read = state.storage.get(&key, range).await.map_err(|e| {
+        if matches!(e, StorageError::NotFound(_)) {
+            tracing::warn!(%uri, "catalogued object is missing from storage");
+        }
+        ApiError::from(e)
+    })?;
+    Ok(response.body(SizedStream::new(length, read.body)))
+}
+
+/// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
+fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, ApiError> {
+    let Some(signer) = state.urls.signer() else {
+        return Ok(IMMUTABLE.to_owned());
+    };
+    let query = web::Query::<Signature>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or(Signature {
+            expires: None,
+            signature: None,
+        });
+    let now = unix_now();
+    signer
+        .verify(
+            uri,
+            query.expires.as_deref(),
+            query.signature.as_deref(),
+            now,
+        )
+        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    let expires: i64 = query
+        .expires
+        .as_deref()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(now);
+    Ok(format!("private, max-age={}", (expires - now).max(0)))
+}
+
+fn common_headers(
+    response: &mut HttpResponseBuilder,
+    record: &ObjectRecord,
+    etag: &str,
+    cache_control: &str,
+) {
+    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(record.created_at).unwrap_or(0));
+    response
+        .insert_header((header::CONTENT_TYPE, record.content_type.as_str()))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if record.kind != "image" {
+        let name = record.uri.rsplit('/').next().unwrap_or("download");
+        response.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ));
+    }
+}
+
+/// `If-None-Match` decides when present; otherwise `If-Modified-Since`.
+fn not_modified(req: &HttpRequest, etag: &str, created_at: i64) -> bool {
+    if let Some(tags) = header_str(req, header::IF_NONE_MATCH) {
+        return none_match(tags, etag);
+    }
+    header_str(req, header::IF_MODIFIED_SINCE)
+        .and_then(|text| text.parse::<HttpDate>().ok())
+        .and_then(|date| {
+            std::time::SystemTime::from(date)
+                .duration_since(UNIX_EPOCH)
+                .ok()
+        })
+        .is_some_and(|since| created_at <= i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}

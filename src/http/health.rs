@@ -1,0 +1,30 @@
+//! `/healthz`: the process answers. `/readyz`: the catalog and the storage backend answer too.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let catalog = state.catalog.ping().await.map_err(|e| e.to_string());
+    let storage = state.storage.check().await.map_err(|e| e.to_string());
+    let word = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("down: {e}"),
+    };
+    let body = json!({
+        "status": if catalog.is_ok() && storage.is_ok() { "ready" } else { "unavailable" },
+        "catalog": word(&catalog),
+        "storage": word(&storage),
+    });
+    if catalog.is_ok() && storage.is_ok() {
+        HttpResponse::Ok().json(body)
+    } else {
+        tracing::warn!(%body, "not ready");
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

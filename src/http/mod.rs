@@ -1,0 +1,57 @@
+//! HTTP routes, one file per route family, and the plumbing they share.
+
+mod body;
+mod bot_upload;
+mod cdn;
+mod health;
+pub mod identity;
+mod passport;
+pub mod request_id;
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+pub use bot_upload::json_limit;
+
+use crate::error::ApiError;
+
+/// Registers every route; `cdn_prefix` is the path objects are served under.
+pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route(
+            "/api/bot/upload_file",
+            web::post().to(bot_upload::upload_file),
+        )
+        .route(
+            "/api/passport/web/email/login/",
+            web::post().to(passport::login),
+        )
+        .route(
+            "/api/passport/web/email/login",
+            web::post().to(passport::login),
+        )
+        .route(
+            "/api/passport/web/logout/",
+            web::post().to(passport::logout),
+        )
+        .route("/api/passport/web/logout", web::post().to(passport::logout))
+        .route(
+            &format!("{cdn_prefix}/{{uri:.+}}"),
+            web::get().to(cdn::serve),
+        )
+        .route(
+            &format!("{cdn_prefix}/{{uri:.+}}"),
+            web::head().to(cdn::serve),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// The contract's success envelope for Coze-style routes.
+pub fn envelope(data: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": data}))
+}

@@ -1,0 +1,35 @@
+//! Gives every request an id, answers it in `X-Request-Id`, and makes it available to the
+//! error mapping (which puts it in error bodies) for the life of the request.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The current request's id, or `-` outside a request.
+pub fn current() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = crate::auth::random_hex(8);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let mut response = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    tracing::debug!(request_id = %id, %method, %path, status = response.status().as_u16());
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    Ok(response)
+}

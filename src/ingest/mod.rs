@@ -1,0 +1,85 @@
+//! Ingest: from bytes a client sent to a stored, catalogued object. Decoding of the
+//! transfer encoding, type sniffing, biz-type rules and limits live here, apart from HTTP.
+
+mod base64;
+mod biz;
+pub mod sniff;
+mod store;
+
+pub use base64::{Base64Error, decode as decode_base64};
+pub use biz::BizType;
+pub use sniff::{Category, FileType, TypeMismatch};
+pub use store::{NewObject, store_object};
+
+use crate::catalog::CatalogError;
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("data is empty")]
+    Empty,
+    #[error("data is not valid base64: {0}")]
+    Base64(String),
+    #[error("unknown biz_type {0} (expected 0 to 10)")]
+    UnknownBizType(i64),
+    #[error("{what} is {size} bytes, over the {limit_name} of {limit} bytes{hint}")]
+    TooLarge {
+        what: &'static str,
+        size: u64,
+        limit_name: &'static str,
+        limit: u64,
+        hint: &'static str,
+    },
+    #[error(
+        "file type `{0}` is not supported (expected one of jpg, png, gif, webp, pdf, doc, docx, txt, zip, tar, gz)"
+    )]
+    UnknownFileType(String),
+    #[error(transparent)]
+    Mismatch(#[from] TypeMismatch),
+    #[error("{biz} accepts {accepted}, not a {found} file")]
+    NotAllowed {
+        biz: BizType,
+        accepted: &'static str,
+        found: &'static str,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("worker failed: {0}")]
+    Worker(String),
+}
+
+/// Checks the bytes against the declared type and the biz type's rules, and answers the
+/// type to store them as.
+pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType, IngestError> {
+    let found = sniff::resolve(declared, bytes)?;
+    if biz.accepts(found.category()) {
+        Ok(found)
+    } else {
+        Err(IngestError::NotAllowed {
+            biz,
+            accepted: biz.accepted_description(),
+            found: found.extension(),
+        })
+    }
+}
+
+/// Where a client goes when a file is too big for the Base64 method.
+pub const LARGE_FILE_HINT: &str = "; upload larger files with method 2 (temporary upload credentials, POST /api/playground/upload/auth_token) or the ImageX flow";
+
+impl From<Base64Error> for IngestError {
+    fn from(error: Base64Error) -> Self {
+        match error {
+            Base64Error::Empty => IngestError::Empty,
+            Base64Error::Invalid(why) => IngestError::Base64(why),
+            Base64Error::TooLarge { size, limit } => IngestError::TooLarge {
+                what: "the decoded file",
+                size,
+                limit_name: "Base64 upload limit",
+                limit,
+                hint: LARGE_FILE_HINT,
+            },
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! imgate: a self-hosted image upload and processing service that speaks the veImageX /
+//! Coze Studio upload API.
+//!
+//! A request enters through [`http`], is authenticated by [`auth`], its bytes checked and
+//! stored by [`ingest`] into [`storage`] and recorded in the [`catalog`], and is served back
+//! by the CDN routes ([`cdn`]). [`startup`] wires these together from [`config`].
+
+pub mod auth;
+pub mod catalog;
+pub mod cdn;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod startup;
+pub mod state;
+pub mod storage;

@@ -1,0 +1,136 @@
+//! Builds the application from settings: opens the catalog and the store, binds the
+//! listener (port 0 picks a free port, as the tests do) and assembles the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::{Authenticator, SessionSigner, load_or_create_secret};
+use crate::catalog::{Catalog, CatalogError};
+use crate::cdn::{UrlBuilder, UrlSigner};
+use crate::config::Settings;
+use crate::http;
+use crate::state::AppState;
+use crate::storage::LocalStorage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot prepare {what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
+    move |source| StartupError::Io {
+        what: what.into(),
+        source,
+    }
+}
+
+/// Opens the catalog the settings name, creating the data directory if needed. The CLI
+/// uses this too, so it works beside a running server.
+pub async fn open_catalog(settings: &Settings) -> Result<Catalog, StartupError> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(io_error(format!(
+        "data dir {}",
+        settings.data_dir.display()
+    )))?;
+    Ok(Catalog::connect(&settings.catalog_url(), settings.catalog.max_connections).await?)
+}
+
+pub struct Application {
+    port: u16,
+    public_base: String,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("public_base", &self.public_base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let catalog = open_catalog(&settings).await?;
+        let root = settings.storage_root();
+        let storage = LocalStorage::open(&root)
+            .await
+            .map_err(io_error(format!("storage root {}", root.display())))?;
+        let secret = load_or_create_secret(settings.auth.secret.as_deref(), &settings.data_dir)
+            .map_err(io_error("server secret"))?;
+        let listen = settings.server.listen;
+        let listener =
+            TcpListener::bind(listen).map_err(io_error(format!("listen address {listen}")))?;
+        let bound = listener.local_addr().map_err(io_error("listen address"))?;
+        let public_base = settings.public_base(bound);
+        let signer = settings.cdn.private.then(|| {
+            let mut secrets: Vec<Vec<u8>> = settings
+                .cdn
+                .signing_secrets
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
+            if secrets.is_empty() {
+                secrets.push(secret.clone());
+            }
+            UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
+        });
+        let state = AppState {
+            auth: Authenticator::new(catalog.clone(), SessionSigner::new(&secret)),
+            catalog,
+            storage: Arc::new(storage),
+            urls: UrlBuilder::new(public_base.clone(), signer),
+            settings: Arc::new(settings),
+        };
+        let server = serve(listener, state)?;
+        tracing::info!(address = %bound, %public_base, "imgate listening");
+        Ok(Self {
+            port: bound.port(),
+            public_base,
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base of object URLs this instance hands out.
+    pub fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let workers = match state.settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let prefix = data.settings.cdn.path_prefix.clone();
+        App::new()
+            .app_data(data.clone())
+            .wrap(from_fn(http::request_id::middleware))
+            .configure(|cfg| http::routes(cfg, &prefix))
+    })
+    .workers(workers)
+    .listen(listener)
+    .map_err(io_error("HTTP listener"))?
+    .run();
+    Ok(server)
+}

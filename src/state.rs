@@ -1,0 +1,19 @@
+//! What every request handler shares: the catalog, the object store, the authenticator and
+//! the settings that govern requests.
+
+use std::sync::Arc;
+
+use crate::auth::Authenticator;
+use crate::catalog::Catalog;
+use crate::cdn::UrlBuilder;
+use crate::config::Settings;
+use crate::storage::Storage;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub catalog: Catalog,
+    pub storage: Arc<dyn Storage>,
+    pub auth: Authenticator,
+    pub urls: UrlBuilder,
+}

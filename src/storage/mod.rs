@@ -1,0 +1,107 @@
+//! Where object bytes live. Every backend implements [`Storage`] and passes the same
+//! contract tests; the rest of imgate never learns which one it talks to.
+
+mod key;
+mod local;
+
+use std::fmt::Debug;
+use std::io;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream, StreamExt};
+
+pub use key::{InvalidKey, ObjectKey};
+pub use local::LocalStorage;
+
+/// A body to store or a body read back: chunks of bytes, in order.
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
+
+/// Wraps bytes already in memory as a [`ByteStream`].
+pub fn stream_of(bytes: Bytes) -> ByteStream {
+    stream::once(async move { Ok(bytes) }).boxed()
+}
+
+/// What a backend knows about a stored object without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub modified: SystemTime,
+}
+
+/// An inclusive byte range `start..=end` within an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl ByteRange {
+    pub fn length(self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
+/// An object being read: its info and the bytes asked for.
+pub struct ObjectRead {
+    pub info: ObjectInfo,
+    pub body: ByteStream,
+}
+
+impl Debug for ObjectRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectRead")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object `{0}` not found")]
+    NotFound(ObjectKey),
+    /// The backend cannot be reached or refuses to work; retrying later may succeed.
+    #[error("storage backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage I/O error on `{key}`: {source}")]
+    Io { key: String, source: io::Error },
+}
+
+/// An object store. Writes are atomic: a reader sees the whole new object or nothing.
+#[async_trait]
+pub trait Storage: Send + Sync + Debug {
+    /// Stores `body` under `key`, replacing any object there, and returns its size.
+    async fn put(&self, key: &ObjectKey, body: ByteStream) -> Result<u64, StorageError>;
+
+    /// Reads the object, or only `range` of it (which the caller has checked against its size).
+    async fn get(
+        &self,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+    ) -> Result<ObjectRead, StorageError>;
+
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StorageError>;
+
+    /// Removes the object; `Ok(false)` when there was none.
+    async fn delete(&self, key: &ObjectKey) -> Result<bool, StorageError>;
+
+    /// Keys that start with `prefix`, in no particular order.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectKey>, StorageError>;
+
+    /// Succeeds when the backend can serve requests (for `/readyz`).
+    async fn check(&self) -> Result<(), StorageError>;
+}
+
+/// Reads a whole object into memory (for small objects and tests).
+pub async fn read_all(storage: &dyn Storage, key: &ObjectKey) -> Result<Bytes, StorageError> {
+    let mut read = storage.get(key, None).await?;
+    let mut out = Vec::with_capacity(usize::try_from(read.info.size).unwrap_or(0));
+    while let Some(chunk) = read.body.next().await {
+        out.extend_from_slice(&chunk.map_err(|source| StorageError::Io {
+            key: key.to_string(),
+            source,
+        })?);
+    }
+    Ok(Bytes::from(out))
+}
