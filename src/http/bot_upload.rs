@@ -20,7 +20,23 @@ struct UploadRequest {
 #[derive(Debug, Deserialize)]
 struct FileHead {
     file_type: String,
+    #[serde(deserialize_with = "integer_or_numeric_string")]
     biz_type: i64,
+}
+
+/// `1` or `"1"`: some clients quote numbers.
+fn integer_or_numeric_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+    let fail = || serde::de::Error::custom("biz_type must be an integer from 0 to 10");
+    match Raw::deserialize(d).map_err(|_| fail())? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(text) => text.trim().parse().map_err(|_| fail()),
+    }
 }
 
 /// JSON bytes that can carry `decoded_limit` bytes of Base64: 4/3 of it, line breaks every

@@ -1,0 +1,243 @@
+//! The `imgate` binary: key and user commands beside a running server, and `serve` with
+//! nothing configured but the port.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{assert_error, fixture, spawn_app, upload_body};
+
+fn imgate(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_imgate"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("IMGATE_PASSWORD");
+    command
+}
+
+fn run_ok(mut command: impl std::borrow::BorrowMut<Command>) -> String {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.borrow_mut().output().expect("imgate runs");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    assert!(
+        status.success(),
+        "failed: {stdout}\n{}",
+        String::from_utf8_lossy(&stderr)
+    );
+    stdout
+}
+
+fn last_line(text: &str) -> String {
+    text.lines().last().expect("a line").trim().to_owned()
+}
+
+#[tokio::test]
+async fn key_commands_work_beside_a_running_server() {
+    let app = spawn_app().await;
+    let dir = app.data_dir.path().to_str().expect("utf-8").to_owned();
+    let created = run_ok(imgate(
+        app.data_dir.path(),
+        &[
+            "keys",
+            "create",
+            "--data-dir",
+            &dir,
+            "--name",
+            "ci-bot",
+            "--scope",
+            "upload",
+            "--biz-type",
+            "1",
+            "--expires-in",
+            "30d",
+        ],
+    ));
+    let key = last_line(&created);
+    assert!(key.starts_with("pat_") && key.len() == 68, "{created}");
+    let png = fixture("files/sample.png");
+    assert_eq!(app.upload_file(&key, "png", 1, &png).await.status(), 200);
+    assert_eq!(app.upload_file(&key, "png", 3, &png).await.status(), 403);
+
+    let listed = run_ok(imgate(
+        app.data_dir.path(),
+        &["keys", "list", "--data-dir", &dir],
+    ));
+    assert!(
+        listed.contains("ci-bot") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(&key[12..]),
+        "the list shows the secret: {listed}"
+    );
+
+    let id = created.split_whitespace().nth(2).expect("id").to_owned();
+    run_ok(imgate(
+        app.data_dir.path(),
+        &["keys", "revoke", &id, "--data-dir", &dir],
+    ));
+    let msg = assert_error(app.upload_file(&key, "png", 1, &png).await, 401, 40002).await;
+    assert!(msg.contains("revoked"), "{msg}");
+    let again = imgate(
+        app.data_dir.path(),
+        &["keys", "revoke", &id, "--data-dir", &dir],
+    )
+    .output()
+    .expect("runs");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no active key"));
+}
+
+#[tokio::test]
+async fn users_create_takes_the_password_from_env_or_stdin() {
+    let app = spawn_app().await;
+    let dir = app.data_dir.path().to_str().expect("utf-8").to_owned();
+    run_ok(
+        imgate(
+            app.data_dir.path(),
+            &[
+                "users",
+                "create",
+                "--email",
+                "env@example.com",
+                "--data-dir",
+                &dir,
+            ],
+        )
+        .env("IMGATE_PASSWORD", "from-the-environment"),
+    );
+    let mut child = imgate(
+        app.data_dir.path(),
+        &[
+            "users",
+            "create",
+            "--email",
+            "stdin@example.com",
+            "--data-dir",
+            &dir,
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"typed-on-stdin\n")
+        .expect("write");
+    assert!(child.wait().expect("wait").success());
+
+    for (email, password) in [
+        ("env@example.com", "from-the-environment"),
+        ("stdin@example.com", "typed-on-stdin"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/passport/web/email/login/"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 200, "{email}");
+    }
+    let short = imgate(
+        app.data_dir.path(),
+        &[
+            "users",
+            "create",
+            "--email",
+            "x@example.com",
+            "--data-dir",
+            &dir,
+        ],
+    )
+    .env("IMGATE_PASSWORD", "short")
+    .output()
+    .expect("runs");
+    assert!(!short.status.success());
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The README's first command: `imgate serve` in an empty directory, defaults only.
+#[tokio::test]
+async fn serve_runs_with_embedded_defaults() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let _server = Server(
+        imgate(cwd.path(), &["serve"])
+            .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts"),
+    );
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not come up");
+    assert!(cwd.path().join("data/imgate.db").exists());
+
+    let key = last_line(&run_ok(imgate(
+        cwd.path(),
+        &["keys", "create", "--name", "readme"],
+    )));
+    let png = fixture("files/sample.png");
+    let reply: serde_json::Value = client
+        .post(format!("{base}/api/bot/upload_file"))
+        .bearer_auth(&key)
+        .json(&upload_body("png", 1, &png))
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reply["code"], 0, "{reply}");
+    let url = reply["data"]["upload_url"].as_str().expect("url");
+    assert!(
+        url.starts_with(&format!("{base}/imgate/BIZ_BOT_ICON/")),
+        "{url}"
+    );
+    let served = client
+        .get(url)
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(served.as_ref(), png.as_slice());
+}

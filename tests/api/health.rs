@@ -1,0 +1,62 @@
+//! `/healthz` and `/readyz`, and the JSON 404 for unknown routes.
+
+use serde_json::Value;
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn alive_and_ready() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["catalog"], "ok");
+    assert_eq!(body["storage"], "ok");
+}
+
+#[tokio::test]
+async fn not_ready_when_storage_is_gone() {
+    let app = spawn_app().await;
+    std::fs::remove_dir_all(app.settings.storage_root()).expect("remove storage root");
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["storage"]
+            .as_str()
+            .expect("storage")
+            .starts_with("down"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_json() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/no/such/route"))
+        .send()
+        .await
+        .expect("get");
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(assert_error(response, 404, 40400).await, "not found");
+}

@@ -1,0 +1,190 @@
+//! Starts the real server on a random port, with its own data directory, and talks HTTP
+//! to it.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use imgate::auth::{ApiKey, Scope};
+use imgate::catalog::{Catalog, NewApiKey};
+use imgate::config::Settings;
+use imgate::startup::{Application, open_catalog};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub address: String,
+    pub public_base: String,
+    pub client: reqwest::Client,
+    pub catalog: Catalog,
+    pub settings: Settings,
+    pub data_dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server whose settings `configure` may change first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    let mut settings = Settings {
+        data_dir: data_dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    settings.server.listen = "127.0.0.1:0".parse().expect("address");
+    settings.server.workers = 2;
+    configure(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let public_base = app.public_base().to_owned();
+    tokio::spawn(app.run_until_stopped());
+    let catalog = open_catalog(&settings).await.expect("catalog");
+    TestApp {
+        address,
+        public_base,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        catalog,
+        settings,
+        data_dir,
+    }
+}
+
+impl TestApp {
+    /// A key as `imgate keys create` makes it.
+    pub async fn key_with(
+        &self,
+        scopes: &[Scope],
+        biz_types: Option<&[u8]>,
+        expires_at: Option<i64>,
+    ) -> (i64, String) {
+        let key = ApiKey::generate();
+        let id = self
+            .catalog
+            .insert_api_key(&NewApiKey {
+                name: "test".into(),
+                prefix: key.shown_prefix(),
+                key_hash: key.hash(),
+                scopes: scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                biz_types: biz_types.map(|codes| {
+                    codes
+                        .iter()
+                        .map(u8::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+                expires_at,
+            })
+            .await
+            .expect("insert key");
+        (id, key.expose().to_owned())
+    }
+
+    pub async fn upload_key(&self) -> String {
+        self.key_with(&[Scope::Upload], None, None).await.1
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// `POST /api/bot/upload_file` with a JSON body, authorised by `key` if given.
+    pub async fn upload_json(&self, key: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/api/bot/upload_file"))
+            .json(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        file_type: &str,
+        biz_type: i64,
+        bytes: &[u8],
+    ) -> reqwest::Response {
+        self.upload_json(Some(key), &upload_body(file_type, biz_type, bytes))
+            .await
+    }
+
+    /// Objects in the catalog and files under the storage root (temporary files included).
+    pub async fn stored(&self) -> (i64, usize) {
+        let rows = self.catalog.count_objects().await.expect("count");
+        (rows, count_files(&self.settings.storage_root()))
+    }
+}
+
+pub fn upload_body(file_type: &str, biz_type: i64, bytes: &[u8]) -> Value {
+    json!({
+        "file_head": {"file_type": file_type, "biz_type": biz_type},
+        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
+}
+
+pub fn fixture(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let path: PathBuf = e.path();
+            if path.is_dir() { count_files(&path) } else { 1 }
+        })
+        .sum()
+}
+
+/// Asserts the contract's error shape and returns the message.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: u64) -> String {
+    let got = response.status().as_u16();
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(got, status, "status; body: {body}");
+    assert_eq!(body["code"], code, "code; body: {body}");
+    assert!(
+        body["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "request_id: {body}"
+    );
+    body["msg"].as_str().expect("msg").to_owned()
+}
+
+impl TestApp {
+    /// Sends `GET path` exactly as written (no client-side normalisation of `..`) and
+    /// answers the status code and the raw reply.
+    pub async fn raw_get(&self, path: &str) -> (u16, String) {
+        let host = self.address.trim_start_matches("http://").to_owned();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(&host).expect("connect");
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .expect("timeout");
+            stream.write_all(request.as_bytes()).expect("write");
+            let mut reply = String::new();
+            let _ = stream.read_to_string(&mut reply);
+            let status = reply.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+            (status, reply)
+        })
+        .await
+        .expect("raw client")
+    }
+}

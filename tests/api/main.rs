@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a random port, over HTTP.
+
+mod auth;
+mod bot_upload;
+mod cdn;
+mod cli;
+mod health;
+mod helpers;
+mod sessions;
+mod storage;
