@@ -259,3 +259,39 @@ async fn a_50_mb_body_is_refused_before_it_is_read() {
     );
     assert_eq!(app.stored().await, (0, 0));
 }
+
+#[tokio::test]
+async fn every_bad_fixture_is_refused_with_its_code() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures/bad") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        let ext = name.rsplit('.').next().expect("extension");
+        let bytes = std::fs::read(&path).expect("read");
+        let response = app.upload_file(&key, ext, 1, &bytes).await;
+        let (status, code) = if bytes.is_empty() {
+            (400, 40000)
+        } else {
+            (415, 50001)
+        };
+        let msg = assert_error(response, status, code).await;
+        assert!(
+            msg.contains(if bytes.is_empty() {
+                "empty"
+            } else {
+                "declared"
+            }),
+            "{name}: {msg}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 5, "only {seen} bad fixtures");
+    assert_eq!(app.stored().await, (0, 0));
+}
