@@ -47,7 +47,14 @@ CREATE TABLE objects (
     size          BIGINT  NOT NULL,
     sha256        TEXT    NOT NULL,
     md5           TEXT    NOT NULL,
+    -- Images only: pixel size and frame count.
+    width         INTEGER,
+    height        INTEGER,
+    frames        INTEGER,
+    -- For a variant, the URI of its original; NULL for originals.
+    parent        TEXT    REFERENCES objects (uri) ON DELETE CASCADE,
     created_at    BIGINT  NOT NULL
 );
 
 CREATE INDEX objects_owner ON objects (owner);
+CREATE INDEX objects_parent ON objects (parent);

@@ -7,13 +7,15 @@ mod layers;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::PipelineSettings;
 
 pub use duration::Duration;
 pub use layers::ConfigError;
 
 /// Everything imgate can be told. Every field has a default, so an empty file is valid.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Where the catalog, the local object store and the generated secret live. Default `./data`.
@@ -24,9 +26,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub uploads: UploadSettings,
     pub cdn: CdnSettings,
+    pub pipeline: PipelineSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address and port to listen on. Default `127.0.0.1:8888`; port 0 picks a free one.
@@ -35,14 +38,14 @@ pub struct ServerSettings {
     pub workers: usize,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
     /// Root directory of the local object store. Default `<data_dir>/objects`.
     pub root: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogSettings {
     /// Database URL. Default `sqlite://<data_dir>/imgate.db`.
@@ -51,7 +54,7 @@ pub struct CatalogSettings {
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// Secret that signs session cookies and URLs (at least 32 bytes). Default: generated
@@ -63,14 +66,14 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadSettings {
     /// Largest decoded file accepted by the Base64 method, in bytes. Default 5 MiB.
     pub base64_max_bytes: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CdnSettings {
     /// Path under which stored objects are served. Default `/imgate`.
@@ -97,6 +100,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             uploads: UploadSettings::default(),
             cdn: CdnSettings::default(),
+            pipeline: PipelineSettings::default(),
         }
     }
 }
@@ -150,7 +154,8 @@ impl Default for CdnSettings {
 }
 
 impl Settings {
-    /// Defaults, then `file` if given, then the process environment.
+    /// Defaults, then `file` if given, then the process environment. Each layer overrides
+    /// single keys, so `[pipeline.icon] max_edge = 512` keeps the icon profile's other values.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         layers::load(file, std::env::vars())
     }

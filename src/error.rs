@@ -11,6 +11,7 @@ use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::http::request_id;
 use crate::ingest::IngestError;
+use crate::pipeline::{PipelineError, PoolError};
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("storage unavailable")]
     Unavailable(String),
+    /// The processing queue is full; the client should retry.
+    #[error("server busy: {0}; retry later")]
+    Busy(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -53,7 +57,7 @@ impl ApiError {
             ApiError::NotFound => 40400,
             ApiError::TooLarge(_) => 50002,
             ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => 50001,
-            ApiError::Unavailable(_) => 50003,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => 50003,
             ApiError::Internal(_) => 50000,
         }
     }
@@ -75,7 +79,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,7 +93,7 @@ impl ResponseError for ApiError {
             _ => tracing::info!(%request_id, code = self.code(), msg = %self, "request refused"),
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unavailable(_)) {
+        if matches!(self, ApiError::Unavailable(_) | ApiError::Busy(_)) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
         response.json(json!({
@@ -138,9 +142,29 @@ impl From<IngestError> for ApiError {
             IngestError::UnknownFileType(_)
             | IngestError::Mismatch(_)
             | IngestError::NotAllowed { .. } => ApiError::UnsupportedType(error.to_string()),
+            IngestError::Pipeline(e) => e.into(),
+            IngestError::Pool(e) => e.into(),
             IngestError::Storage(e) => e.into(),
             IngestError::Catalog(e) => e.into(),
             IngestError::Worker(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(error: PipelineError) -> Self {
+        match error {
+            PipelineError::Encode(_) => ApiError::internal(error),
+            _ => ApiError::Unprocessable(error.to_string()),
+        }
+    }
+}
+
+impl From<PoolError> for ApiError {
+    fn from(error: PoolError) -> Self {
+        match error {
+            PoolError::Busy { .. } => ApiError::Busy(error.to_string()),
+            PoolError::Panicked(_) => ApiError::internal(error),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod pipeline;
 pub mod startup;
 pub mod state;
 pub mod storage;

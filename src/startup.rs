@@ -13,6 +13,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::cdn::{UrlBuilder, UrlSigner};
 use crate::config::Settings;
 use crate::http;
+use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
 use crate::storage::LocalStorage;
 
@@ -85,7 +86,10 @@ impl Application {
             }
             UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
         });
+        let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
+            .map_err(io_error("processing pool"))?;
         let state = AppState {
+            pool,
             auth: Authenticator::new(catalog.clone(), SessionSigner::new(&secret)),
             catalog,
             storage: Arc::new(storage),

@@ -7,6 +7,7 @@ use crate::auth::Authenticator;
 use crate::catalog::Catalog;
 use crate::cdn::UrlBuilder;
 use crate::config::Settings;
+use crate::pipeline::ProcessingPool;
 use crate::storage::Storage;
 
 #[derive(Debug, Clone)]
@@ -16,4 +17,6 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub auth: Authenticator,
     pub urls: UrlBuilder,
+    /// Where CPU work (decoding, hashing, image processing) runs.
+    pub pool: ProcessingPool,
 }

@@ -1,4 +1,5 @@
 //! Stored objects: what each URI holds, who uploaded it, and the hashes it is served with.
+//! An original and its variants are recorded together, in one transaction.
 
 use super::{Catalog, CatalogError, conflict_as};
 
@@ -12,33 +13,49 @@ pub struct ObjectRecord {
     pub size: i64,
     pub sha256: String,
     pub md5: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub frames: Option<i64>,
+    /// The original's URI, for a variant.
+    pub parent: Option<String>,
     pub created_at: i64,
 }
 
 impl Catalog {
-    pub async fn insert_object(&self, object: &ObjectRecord) -> Result<(), CatalogError> {
-        sqlx::query(
-            "INSERT INTO objects (uri, owner, biz_type, kind, content_type, size, sha256, md5, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&object.uri)
-        .bind(&object.owner)
-        .bind(object.biz_type)
-        .bind(&object.kind)
-        .bind(&object.content_type)
-        .bind(object.size)
-        .bind(&object.sha256)
-        .bind(&object.md5)
-        .bind(object.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(conflict_as(format!("object {}", object.uri)))?;
+    /// Records all of `objects` or none of them.
+    pub async fn insert_objects(&self, objects: &[ObjectRecord]) -> Result<(), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        for object in objects {
+            sqlx::query(
+                "INSERT INTO objects (uri, owner, biz_type, kind, content_type, size, sha256, md5,
+                                      width, height, frames, parent, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&object.uri)
+            .bind(&object.owner)
+            .bind(object.biz_type)
+            .bind(&object.kind)
+            .bind(&object.content_type)
+            .bind(object.size)
+            .bind(&object.sha256)
+            .bind(&object.md5)
+            .bind(object.width)
+            .bind(object.height)
+            .bind(object.frames)
+            .bind(&object.parent)
+            .bind(object.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_as(format!("object {}", object.uri)))?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn find_object(&self, uri: &str) -> Result<Option<ObjectRecord>, CatalogError> {
         Ok(sqlx::query_as(
-            "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5, created_at
+            "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
+                    width, height, frames, parent, created_at
              FROM objects WHERE uri = ?",
         )
         .bind(uri)

@@ -26,10 +26,11 @@ pub(super) fn load(
     file: Option<&Path>,
     env: impl Iterator<Item = (String, String)>,
 ) -> Result<Settings, ConfigError> {
-    let mut table = match file {
-        Some(path) => read_file(path)?,
-        None => Table::new(),
-    };
+    let mut table = Table::try_from(Settings::default())
+        .map_err(|e| ConfigError::Invalid(format!("defaults do not serialise: {e}")))?;
+    if let Some(path) = file {
+        merge(&mut table, read_file(path)?);
+    }
     for (name, value) in env {
         if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
             set_path(&mut table, rest, parse_env_value(&value))
@@ -53,6 +54,18 @@ fn read_file(path: &Path) -> Result<Table, ConfigError> {
         path: shown,
         message: e.to_string(),
     })
+}
+
+/// Lays `overlay` over `base`, key by key, descending into tables present in both.
+fn merge(base: &mut Table, overlay: Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(below)), Value::Table(above)) => merge(below, above),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
 }
 
 /// `8080`, `true` and `["a", "b"]` keep their TOML types; anything else is a string.
@@ -121,6 +134,15 @@ mod tests {
         assert_eq!(settings.server.workers, 3);
         assert_eq!(settings.uploads.base64_max_bytes, 1024);
         assert!(settings.cdn.private);
+    }
+
+    #[test]
+    fn nested_overrides_keep_the_other_defaults() {
+        let settings =
+            load(None, env(&[("IMGATE__PIPELINE__ICON__MAX_EDGE", "512")])).expect("loads");
+        assert_eq!(settings.pipeline.icon.max_edge, 512);
+        assert_eq!(settings.pipeline.icon.variants, vec![512, 256, 128, 64]);
+        assert_eq!(settings.pipeline.image.max_edge, 4096);
     }
 
     #[test]

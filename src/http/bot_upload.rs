@@ -7,8 +7,9 @@ use serde_json::json;
 use super::body::{parse_json, read_limited};
 use super::identity::Caller;
 use crate::auth::Scope;
+use crate::catalog::ObjectRecord;
 use crate::error::ApiError;
-use crate::ingest::{self, BizType, FileType, IngestError, LARGE_FILE_HINT, NewObject};
+use crate::ingest::{self, BizType, FileType, IngestError, LARGE_FILE_HINT};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -72,33 +73,50 @@ pub async fn upload_file(
     let declared = FileType::from_extension(&head.file_type)
         .ok_or_else(|| IngestError::UnknownFileType(head.file_type.clone()))?;
     let data = request.data;
-    let bytes = web::block(move || ingest::decode_base64(&data, limit))
+    let settings = state.settings.clone();
+    let prepared = state
+        .pool
+        .run(move || {
+            let bytes = ingest::decode_base64(&data, limit)?;
+            drop(data);
+            ingest::prepare(biz, declared, bytes, &settings.pipeline)
+        })
         .await
-        .map_err(ApiError::internal)?
-        .map_err(IngestError::from)?;
-    let file_type = ingest::accept(biz, declared, &bytes)?;
-    let record = ingest::store_object(
+        .map_err(IngestError::from)??;
+    let records = ingest::store_object(
         state.storage.as_ref(),
         &state.catalog,
-        NewObject {
-            biz,
-            file_type,
-            owner: caller.0.owner(),
-            bytes: bytes.into(),
-        },
+        biz,
+        &caller.0.owner(),
+        prepared,
     )
     .await?;
+    let (record, variants) = records
+        .split_first()
+        .ok_or_else(|| ApiError::internal("nothing stored"))?;
     tracing::info!(uri = %record.uri, size = record.size, owner = %record.owner, "stored upload");
-    Ok(HttpResponse::Ok().json(json!({
-        "code": 0,
-        "msg": "success",
-        "data": {
-            "upload_url": state.urls.url_for(&record.uri),
-            "upload_uri": record.uri,
-            "format": file_type.extension(),
-            "content_type": record.content_type,
-            "size": record.size,
-            "md5": record.md5,
-        }
-    })))
+    let mut data = describe(&state, record);
+    data["upload_url"] = json!(state.urls.url_for(&record.uri));
+    data["upload_uri"] = json!(record.uri);
+    data["variants"] = variants.iter().map(|v| describe(&state, v)).collect();
+    Ok(HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": data})))
+}
+
+/// What the reply says of one stored file.
+fn describe(state: &AppState, record: &ObjectRecord) -> serde_json::Value {
+    let format = FileType::from_mime(&record.content_type).map_or("", FileType::extension);
+    let mut out = json!({
+        "uri": record.uri,
+        "url": state.urls.url_for(&record.uri),
+        "format": format,
+        "content_type": record.content_type,
+        "size": record.size,
+        "md5": record.md5,
+    });
+    if let (Some(width), Some(height)) = (record.width, record.height) {
+        out["width"] = json!(width);
+        out["height"] = json!(height);
+        out["frames"] = json!(record.frames.unwrap_or(1));
+    }
+    out
 }

@@ -47,6 +47,11 @@ impl BizType {
         NAMES[usize::from(self.0)]
     }
 
+    /// Whether the icon profile applies (every type named `..._ICON`).
+    pub fn is_icon(self) -> bool {
+        self.name().ends_with("_ICON")
+    }
+
     /// Icons take images only; the dataset takes documents and archives too; the other
     /// general-purpose types take images and documents.
     pub fn accepts(self, category: Category) -> bool {

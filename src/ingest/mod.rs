@@ -9,9 +9,10 @@ mod store;
 pub use base64::{Base64Error, decode as decode_base64};
 pub use biz::BizType;
 pub use sniff::{Category, FileType, TypeMismatch};
-pub use store::{NewObject, store_object};
+pub use store::{Prepared, PreparedFile, store_object};
 
 use crate::catalog::CatalogError;
+use crate::pipeline::{self, PipelineError, PipelineSettings, PoolError};
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,10 @@ pub enum IngestError {
         found: &'static str,
     },
     #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
@@ -63,6 +68,39 @@ pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType
             found: found.extension(),
         })
     }
+}
+
+/// Checks the bytes, runs images through the pipeline of the biz type's profile, and
+/// hashes what is to be stored. CPU work: run it on the processing pool.
+pub fn prepare(
+    biz: BizType,
+    declared: FileType,
+    bytes: Vec<u8>,
+    settings: &PipelineSettings,
+) -> Result<Prepared, IngestError> {
+    let file_type = accept(biz, declared, &bytes)?;
+    if file_type.category() != Category::Image {
+        let original = PreparedFile::new(file_type, bytes, None);
+        return Ok(Prepared {
+            original,
+            variants: Vec::new(),
+        });
+    }
+    let profile = if biz.is_icon() {
+        &settings.icon
+    } else {
+        &settings.image
+    };
+    let processed = pipeline::process(&bytes, file_type, profile, &settings.limits)?;
+    drop(bytes);
+    Ok(Prepared {
+        original: PreparedFile::from_output(processed.original),
+        variants: processed
+            .variants
+            .into_iter()
+            .map(|v| (v.size, PreparedFile::from_output(v.output)))
+            .collect(),
+    })
 }
 
 /// Where a client goes when a file is too big for the Base64 method.

@@ -99,7 +99,7 @@ impl FileType {
     }
 
     /// How messages name bytes of this type.
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         INFO[self as usize].2
     }
 }

@@ -1,72 +1,137 @@
-//! Stores an accepted file and records it, in that order, so the catalog never names an
-//! object that is not there; if recording fails the stored bytes are removed again.
+//! Stores an accepted upload (original and variants) and records it, in that order, so the
+//! catalog never names an object that is not there; if anything fails, what was already
+//! stored is removed again.
 
 use bytes::Bytes;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use super::{BizType, FileType, IngestError};
+use super::{BizType, Category, FileType, IngestError};
 use crate::auth::random_hex;
 use crate::catalog::{Catalog, ObjectRecord, unix_now};
+use crate::pipeline::Output;
 use crate::storage::{ObjectKey, Storage, stream_of};
 
 /// Random bytes in an object id: 128 bits, so URIs cannot be guessed.
 const ID_BYTES: usize = 16;
 
+/// A file ready to store: its bytes, hashes and (for images) dimensions.
 #[derive(Debug, Clone)]
-pub struct NewObject {
-    pub biz: BizType,
+pub struct PreparedFile {
     pub file_type: FileType,
-    pub owner: String,
     pub bytes: Bytes,
+    pub sha256: String,
+    pub md5: String,
+    pub dimensions: Option<(u32, u32, u32)>,
 }
 
+impl PreparedFile {
+    /// Hashes `bytes` (CPU work: call it on the processing pool).
+    pub fn new(file_type: FileType, bytes: Vec<u8>, dimensions: Option<(u32, u32, u32)>) -> Self {
+        Self {
+            file_type,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            md5: hex::encode(Md5::digest(&bytes)),
+            bytes: Bytes::from(bytes),
+            dimensions,
+        }
+    }
+
+    pub fn from_output(output: Output) -> Self {
+        let dimensions = Some((output.width, output.height, output.frames));
+        Self::new(output.format, output.bytes, dimensions)
+    }
+}
+
+/// An upload after the pipeline: the original and its variants with their square sizes.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub original: PreparedFile,
+    pub variants: Vec<(u32, PreparedFile)>,
+}
+
+/// Stores and records `prepared`; answers the records, the original's first.
 pub async fn store_object(
     storage: &dyn Storage,
     catalog: &Catalog,
-    new: NewObject,
-) -> Result<ObjectRecord, IngestError> {
+    biz: BizType,
+    owner: &str,
+    prepared: Prepared,
+) -> Result<Vec<ObjectRecord>, IngestError> {
     let uri = format!(
         "{}/{}.{}",
-        new.biz.name(),
+        biz.name(),
         random_hex(ID_BYTES),
-        new.file_type.extension()
+        prepared.original.file_type.extension()
     );
-    let key = ObjectKey::parse(&uri).map_err(|e| IngestError::Worker(e.to_string()))?;
-    let hashed = new.bytes.clone();
-    let (sha256, md5) = tokio::task::spawn_blocking(move || {
-        (
-            hex::encode(Sha256::digest(&hashed)),
-            hex::encode(Md5::digest(&hashed)),
-        )
-    })
-    .await
-    .map_err(|e| IngestError::Worker(e.to_string()))?;
-    let record = ObjectRecord {
-        uri,
-        owner: new.owner,
-        biz_type: i64::from(new.biz.code()),
-        kind: category_name(new.file_type).to_owned(),
-        content_type: new.file_type.mime().to_owned(),
-        size: new.bytes.len() as i64,
-        sha256,
-        md5,
-        created_at: unix_now(),
-    };
-    storage.put(&key, stream_of(new.bytes)).await?;
-    if let Err(error) = catalog.insert_object(&record).await {
-        if let Err(cleanup) = storage.delete(&key).await {
-            tracing::warn!(%key, %cleanup, "could not remove an object whose record failed");
-        }
-        return Err(error.into());
+    let mut files = vec![(uri.clone(), None, prepared.original)];
+    for (size, file) in prepared.variants {
+        let key = format!("{uri}~{size}.{}", file.file_type.extension());
+        files.push((key, Some(uri.clone()), file));
     }
-    Ok(record)
+    let now = unix_now();
+    let mut stored: Vec<ObjectKey> = Vec::with_capacity(files.len());
+    let mut records = Vec::with_capacity(files.len());
+    let mut outcome = Ok(());
+    for (key, parent, file) in files {
+        let object_key = ObjectKey::parse(&key).map_err(|e| IngestError::Worker(e.to_string()))?;
+        records.push(record(&key, parent, owner, biz, &file, now));
+        if let Err(error) = storage.put(&object_key, stream_of(file.bytes)).await {
+            outcome = Err(IngestError::from(error));
+            break;
+        }
+        stored.push(object_key);
+    }
+    if outcome.is_ok() {
+        outcome = catalog
+            .insert_objects(&records)
+            .await
+            .map_err(IngestError::from);
+    }
+    if let Err(error) = outcome {
+        for key in &stored {
+            if let Err(cleanup) = storage.delete(key).await {
+                tracing::warn!(%key, %cleanup, "could not remove an object whose upload failed");
+            }
+        }
+        return Err(error);
+    }
+    Ok(records)
 }
 
-fn category_name(file_type: FileType) -> &'static str {
-    match file_type.category() {
-        super::Category::Image => "image",
-        super::Category::Document => "document",
-        super::Category::Archive => "archive",
+fn record(
+    uri: &str,
+    parent: Option<String>,
+    owner: &str,
+    biz: BizType,
+    file: &PreparedFile,
+    now: i64,
+) -> ObjectRecord {
+    let (width, height, frames) = match file.dimensions {
+        Some((w, h, f)) => (Some(i64::from(w)), Some(i64::from(h)), Some(i64::from(f))),
+        None => (None, None, None),
+    };
+    ObjectRecord {
+        uri: uri.to_owned(),
+        owner: owner.to_owned(),
+        biz_type: i64::from(biz.code()),
+        kind: category_name(file.file_type.category()).to_owned(),
+        content_type: file.file_type.mime().to_owned(),
+        size: file.bytes.len() as i64,
+        sha256: file.sha256.clone(),
+        md5: file.md5.clone(),
+        width,
+        height,
+        frames,
+        parent,
+        created_at: now,
+    }
+}
+
+fn category_name(category: Category) -> &'static str {
+    match category {
+        Category::Image => "image",
+        Category::Document => "document",
+        Category::Archive => "archive",
     }
 }

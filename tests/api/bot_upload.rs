@@ -6,6 +6,7 @@ use std::net::TcpStream;
 
 use base64::Engine;
 use imgate::ingest::BizType;
+use md5::Digest;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error, fixture, spawn_app, spawn_app_with};
@@ -38,7 +39,15 @@ async fn upload_and_fetch(
         .await
         .expect("download");
     assert_eq!(served.status(), 200);
-    assert_eq!(served.bytes().await.expect("bytes").as_ref(), bytes);
+    let served = served.bytes().await.expect("bytes");
+    assert_eq!(served.len() as u64, data["size"].as_u64().expect("size"));
+    assert_eq!(
+        format!("{:x}", md5::Md5::digest(&served)),
+        data["md5"].as_str().expect("md5")
+    );
+    if data["width"].is_null() {
+        assert_eq!(served.as_ref(), bytes, "documents are stored unchanged");
+    }
     data.clone()
 }
 
@@ -50,9 +59,15 @@ async fn every_biz_type_takes_an_image() {
     for biz in BizType::all() {
         let data = upload_and_fetch(&app, &key, "png", i64::from(biz.code()), &png).await;
         assert_eq!(data["format"], "png");
-        assert_eq!(data["size"], png.len());
+        assert_eq!(
+            (data["width"].as_u64(), data["height"].as_u64()),
+            (Some(64), Some(48))
+        );
+        let variants = data["variants"].as_array().expect("variants").len();
+        assert_eq!(variants, if biz.is_icon() { 8 } else { 0 }, "{biz}");
     }
-    assert_eq!(app.stored().await, (11, 11));
+    // 11 originals; the 7 icon types add 4 sizes x 2 formats each.
+    assert_eq!(app.stored().await, (11 + 7 * 8, 11 + 7 * 8));
 }
 
 #[tokio::test]
@@ -260,38 +275,78 @@ async fn a_50_mb_body_is_refused_before_it_is_read() {
     assert_eq!(app.stored().await, (0, 0));
 }
 
+/// Each file in `fixtures/bad/`, uploaded as a bot icon of its extension's type, with the
+/// code and a fragment of the message it must get.
+const BAD_FIXTURES: [(&str, u16, u64, &str); 13] = [
+    ("empty.png", 400, 40000, "data is empty"),
+    (
+        "html.jpg",
+        415,
+        50001,
+        "declared jpg but the bytes are an HTML document",
+    ),
+    ("elf.png", 415, 50001, "an ELF executable"),
+    ("script.png", 415, 50001, "a shell script"),
+    ("svg.png", 415, 50001, "an SVG image"),
+    ("truncated.jpg", 422, 50001, "JPEG is truncated"),
+    ("truncated.png", 422, 50001, "cannot be decoded"),
+    ("not-an-image.jpg", 422, 50001, "cannot be decoded: JPEG"),
+    (
+        "polyglot.jpg",
+        422,
+        50001,
+        "a ZIP archive (a polyglot file)",
+    ),
+    (
+        "huge-header.png",
+        422,
+        50001,
+        "image is 100000x100000, over the 16384 pixel side limit",
+    ),
+    (
+        "bomb.png",
+        422,
+        50001,
+        "image is 16000x16000 (256000000 pixels), over the 50000000 pixel limit",
+    ),
+    (
+        "bomb.gif",
+        422,
+        50001,
+        "image is 30000x30000, over the 16384 pixel side limit",
+    ),
+    (
+        "too-many-frames.gif",
+        422,
+        50001,
+        "animation has 400 frames, over the 300 frame limit",
+    ),
+];
+
 #[tokio::test]
 async fn every_bad_fixture_is_refused_with_its_code() {
     let app = spawn_app().await;
     let key = app.upload_key().await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("fixtures/bad") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_owned();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures/bad")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "README.md")
+        .collect();
+    on_disk.sort();
+    let mut expected: Vec<String> = BAD_FIXTURES
+        .iter()
+        .map(|(name, ..)| name.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(on_disk, expected, "every bad fixture needs an expectation");
+    for (name, status, code, fragment) in BAD_FIXTURES {
         let ext = name.rsplit('.').next().expect("extension");
-        let bytes = std::fs::read(&path).expect("read");
-        let response = app.upload_file(&key, ext, 1, &bytes).await;
-        let (status, code) = if bytes.is_empty() {
-            (400, 40000)
-        } else {
-            (415, 50001)
-        };
+        let response = app
+            .upload_file(&key, ext, 1, &fixture(&format!("bad/{name}")))
+            .await;
         let msg = assert_error(response, status, code).await;
-        assert!(
-            msg.contains(if bytes.is_empty() {
-                "empty"
-            } else {
-                "declared"
-            }),
-            "{name}: {msg}"
-        );
-        seen += 1;
+        assert!(msg.contains(fragment), "{name}: {msg}");
     }
-    assert!(seen >= 5, "only {seen} bad fixtures");
     assert_eq!(app.stored().await, (0, 0));
 }

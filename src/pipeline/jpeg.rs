@@ -1,0 +1,240 @@
+//! Reads a JPEG's structure without decoding it: its frame header, its metadata segments,
+//! and where the image really ends. Used to probe, to find truncation and trailing data
+//! (polyglots), and to strip metadata without re-encoding.
+
+use super::PipelineError;
+
+/// One marker segment: the marker byte and the bytes of the whole segment (marker included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub marker: u8,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JpegLayout {
+    pub width: u32,
+    pub height: u32,
+    pub components: u8,
+    /// Header segments before the first scan, in order.
+    pub segments: Vec<Segment>,
+    /// Offset of the first scan's SOS marker: everything from here to `end` is image data.
+    pub scan_start: usize,
+    /// Offset just past the EOI marker; bytes after it are not part of the image.
+    pub end: usize,
+}
+
+const SOI: u8 = 0xD8;
+const EOI: u8 = 0xD9;
+const SOS: u8 = 0xDA;
+const APP1: u8 = 0xE1;
+const APP2: u8 = 0xE2;
+
+pub fn parse(bytes: &[u8]) -> Result<JpegLayout, PipelineError> {
+    let bad = |why: &str| PipelineError::Undecodable(format!("JPEG {why}"));
+    if bytes.get(..2) != Some(&[0xFF, SOI][..]) {
+        return Err(bad("does not start with SOI"));
+    }
+    let mut at = 2;
+    let mut segments = Vec::new();
+    let mut frame = None;
+    loop {
+        let marker =
+            next_marker(bytes, &mut at).ok_or_else(|| bad("is truncated in its header"))?;
+        if marker == EOI {
+            return Err(bad("ends before any image data"));
+        }
+        let length = bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            .filter(|&n| n >= 2 && at + n <= bytes.len())
+            .ok_or_else(|| bad("is truncated in a segment"))?;
+        let segment = Segment {
+            marker,
+            start: at - 2,
+            end: at + length,
+        };
+        if is_frame_header(marker) {
+            frame = Some(
+                read_frame(&bytes[at + 2..at + length])
+                    .ok_or_else(|| bad("has a broken frame header"))?,
+            );
+        }
+        if marker == SOS {
+            let (width, height, components) =
+                frame.ok_or_else(|| bad("has a scan before its frame header"))?;
+            let end = find_eoi(bytes, segment.end)
+                .ok_or_else(|| bad("is truncated: no end-of-image marker"))?;
+            return Ok(JpegLayout {
+                width,
+                height,
+                components,
+                segments,
+                scan_start: segment.start,
+                end,
+            });
+        }
+        segments.push(segment);
+        at += length;
+    }
+}
+
+/// Skips fill bytes and answers the next marker, leaving `at` just past it.
+fn next_marker(bytes: &[u8], at: &mut usize) -> Option<u8> {
+    if *bytes.get(*at)? != 0xFF {
+        return None;
+    }
+    while *bytes.get(*at)? == 0xFF {
+        *at += 1;
+    }
+    let marker = *bytes.get(*at)?;
+    *at += 1;
+    Some(marker)
+}
+
+fn is_frame_header(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+}
+
+fn read_frame(body: &[u8]) -> Option<(u32, u32, u8)> {
+    let height = u32::from(u16::from_be_bytes([*body.get(1)?, *body.get(2)?]));
+    let width = u32::from(u16::from_be_bytes([*body.get(3)?, *body.get(4)?]));
+    Some((width, height, *body.get(5)?))
+}
+
+/// The offset just past the EOI that ends the image, skipping through scans and the
+/// segments between them (progressive JPEGs have many).
+fn find_eoi(bytes: &[u8], mut at: usize) -> Option<usize> {
+    while at + 1 < bytes.len() {
+        if bytes[at] != 0xFF {
+            at += 1;
+            continue;
+        }
+        match bytes[at + 1] {
+            0x00 | 0xFF | 0xD0..=0xD7 => at += 1,
+            EOI => return Some(at + 2),
+            _ => {
+                let len = bytes
+                    .get(at + 2..at + 4)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))?;
+                at += 2 + len;
+            }
+        }
+    }
+    None
+}
+
+/// Refuses a JPEG that carries another kind of file after its end (a polyglot: an image
+/// that is also a ZIP, an HTML page or a program). Another JPEG there (a multi-picture or
+/// gain-map trailer, as phones write) or stray bytes are allowed, and cut off when stored.
+pub fn check_trailer(trailer: &[u8]) -> Result<(), PipelineError> {
+    use crate::ingest::sniff::{Category, Detected, FileType, sniff};
+    let found = match sniff(trailer) {
+        Detected::File(t) if t.category() == Category::Image || t == FileType::Txt => return Ok(()),
+        Detected::Empty | Detected::Unrecognised => return Ok(()),
+        Detected::File(t) => t.describe(),
+        Detected::Markup(what) | Detected::Executable(what) => what,
+    };
+    Err(PipelineError::Undecodable(format!(
+        "{} bytes after the end of the image are {found} (a polyglot file)",
+        trailer.len()
+    )))
+}
+
+impl JpegLayout {
+    /// The EXIF payload (TIFF bytes) of the first `Exif` APP1 segment.
+    pub fn exif<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        self.segments
+            .iter()
+            .filter(|s| s.marker == APP1)
+            .find_map(|s| bytes[s.start + 4..s.end].strip_prefix(b"Exif\0\0"))
+    }
+
+    /// The embedded ICC profile, reassembled from its APP2 chunks.
+    pub fn icc(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut chunks: Vec<(u8, &[u8])> = self
+            .segments
+            .iter()
+            .filter(|s| s.marker == APP2)
+            .filter_map(|s| bytes[s.start + 4..s.end].strip_prefix(b"ICC_PROFILE\0"))
+            .filter_map(|rest| Some((*rest.first()?, rest.get(2..)?)))
+            .collect();
+        chunks.sort_by_key(|(seq, _)| *seq);
+        let profile: Vec<u8> = chunks
+            .into_iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect();
+        (!profile.is_empty()).then_some(profile)
+    }
+
+    /// The same image without metadata: keeps only the segments a decoder needs (and the
+    /// JFIF and Adobe markers that say how to read the colours), drops EXIF, XMP, ICC,
+    /// IPTC and comments, and everything after the end of the image.
+    pub fn strip(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.end);
+        out.extend_from_slice(&[0xFF, SOI]);
+        for segment in &self.segments {
+            if keeps(segment.marker) {
+                out.extend_from_slice(&bytes[segment.start..segment.end]);
+            }
+        }
+        out.extend_from_slice(&bytes[self.scan_start..self.end]);
+        out
+    }
+}
+
+/// APP0 (JFIF), APP14 (Adobe colour transform) and every non-APP, non-comment segment.
+fn keeps(marker: u8) -> bool {
+    match marker {
+        0xE0 | 0xEE => true,
+        0xE1..=0xEF | 0xFE => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A structurally valid JPEG: SOI, APP1 Exif, COM, SOF0 8x4 with 3 components, SOS, data, EOI.
+    fn sample(trailer: &[u8]) -> Vec<u8> {
+        let mut b = vec![0xFF, SOI];
+        b.extend_from_slice(&[0xFF, APP1, 0, 12]);
+        b.extend_from_slice(b"Exif\0\0II*\0");
+        b.extend_from_slice(&[0xFF, 0xFE, 0, 6, b'h', b'i', b'!', b'!']);
+        b.extend_from_slice(&[0xFF, 0xC0, 0, 8, 8, 0, 4, 0, 8, 3]);
+        b.extend_from_slice(&[0xFF, SOS, 0, 2, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD3, 0x56]);
+        b.extend_from_slice(&[0xFF, EOI]);
+        b.extend_from_slice(trailer);
+        b
+    }
+
+    #[test]
+    fn reads_the_frame_and_finds_the_end() {
+        let bytes = sample(b"PK\x03\x04 trailing zip");
+        let layout = parse(&bytes).expect("parses");
+        assert_eq!((layout.width, layout.height, layout.components), (8, 4, 3));
+        assert_eq!(layout.end, bytes.len() - b"PK\x03\x04 trailing zip".len());
+        assert_eq!(layout.exif(&bytes), Some(&b"II*\0"[..]));
+    }
+
+    #[test]
+    fn strip_drops_metadata_and_trailers() {
+        let bytes = sample(b"PK\x03\x04");
+        let stripped = parse(&bytes).expect("parses").strip(&bytes);
+        assert!(!stripped.windows(4).any(|w| w == b"Exif"));
+        assert!(!stripped.windows(4).any(|w| w == b"hi!!"));
+        assert!(stripped.ends_with(&[0xFF, EOI]));
+        let again = parse(&stripped).expect("still a JPEG");
+        assert_eq!((again.width, again.height), (8, 4));
+    }
+
+    #[test]
+    fn truncation_is_refused() {
+        let bytes = sample(b"");
+        for cut in [1, 5, 20, bytes.len() - 2] {
+            assert!(parse(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Reads what an image is from its header: format, size, frames, orientation and colour
+//! profile, without decoding a pixel.
+
+use std::io::Cursor;
+
+use image::ImageDecoder;
+
+use super::pixels::exif_orientation;
+use super::{PipelineError, chunks, jpeg};
+use crate::ingest::FileType;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub format: FileType,
+    /// Stored (not displayed) width and height.
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    /// EXIF orientation, 1-8 (1 when there is none).
+    pub orientation: u8,
+    pub icc: Option<Vec<u8>>,
+    /// A JPEG in CMYK or YCCK, which only the general decoder reads.
+    pub cmyk: bool,
+}
+
+impl Probe {
+    /// Width and height as displayed, after the orientation is applied.
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+
+    pub fn is_animated(&self) -> bool {
+        self.frames > 1
+    }
+}
+
+pub fn probe(bytes: &[u8], format: FileType) -> Result<Probe, PipelineError> {
+    match format {
+        FileType::Jpeg => probe_jpeg(bytes),
+        FileType::Png => probe_png(bytes),
+        FileType::Gif => probe_gif(bytes),
+        FileType::Webp => probe_webp(bytes),
+        other => Err(PipelineError::Undecodable(format!(
+            "{} is not an image",
+            other.extension()
+        ))),
+    }
+}
+
+fn undecodable(e: impl std::fmt::Display) -> PipelineError {
+    PipelineError::Undecodable(e.to_string())
+}
+
+fn probe_jpeg(bytes: &[u8]) -> Result<Probe, PipelineError> {
+    let layout = jpeg::parse(bytes)?;
+    jpeg::check_trailer(&bytes[layout.end..])?;
+    Ok(Probe {
+        format: FileType::Jpeg,
+        width: layout.width,
+        height: layout.height,
+        frames: 1,
+        orientation: layout.exif(bytes).map_or(1, exif_orientation),
+        icc: layout.icc(bytes),
+        cmyk: layout.components == 4,
+    })
+}
+
+fn probe_png(bytes: &[u8]) -> Result<Probe, PipelineError> {
+    let mut decoder =
+        image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
+    let (width, height) = decoder.dimensions();
+    let exif = decoder.exif_metadata().map_err(undecodable)?;
+    Ok(Probe {
+        format: FileType::Png,
+        width,
+        height,
+        frames: 1,
+        orientation: exif.as_deref().map_or(1, exif_orientation),
+        icc: decoder.icc_profile().map_err(undecodable)?,
+        cmyk: false,
+    })
+}
+
+fn probe_gif(bytes: &[u8]) -> Result<Probe, PipelineError> {
+    let (width, height, frames) = chunks::count_gif_frames(bytes)?;
+    if frames == 0 {
+        return Err(PipelineError::Undecodable("GIF has no frames".into()));
+    }
+    Ok(Probe {
+        format: FileType::Gif,
+        width,
+        height,
+        frames,
+        orientation: 1,
+        icc: None,
+        cmyk: false,
+    })
+}
+
+fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
+    let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
+    let (width, height) = decoder.dimensions();
+    let exif = decoder.exif_metadata().map_err(undecodable)?;
+    Ok(Probe {
+        format: FileType::Webp,
+        width,
+        height,
+        frames: if decoder.is_animated() {
+            decoder.num_frames()
+        } else {
+            1
+        },
+        orientation: exif.as_deref().map_or(1, exif_orientation),
+        icc: decoder.icc_profile().map_err(undecodable)?,
+        cmyk: false,
+    })
+}
