@@ -6,5 +6,6 @@ mod cdn;
 mod cli;
 mod health;
 mod helpers;
+mod pipeline;
 mod sessions;
 mod storage;
