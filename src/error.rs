@@ -168,3 +168,43 @@ impl From<PoolError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_is_a_retryable_503() {
+        let error = ApiError::from(PoolError::Busy { capacity: 3 });
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error.code(), 50003);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(&b"5"[..])
+        );
+        assert!(error.to_string().contains("3 jobs"), "{error}");
+    }
+
+    #[test]
+    fn pipeline_refusals_are_422_and_encoder_faults_are_opaque() {
+        let limit = PipelineError::OverLimit {
+            what: "image is 9x9".into(),
+            limit: "8 pixel side".into(),
+            setting: "pipeline.limits.max_side",
+        };
+        let refused = ApiError::from(limit);
+        assert_eq!(refused.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .to_string()
+                .starts_with("upload failed: image is 9x9, over the 8 pixel side limit")
+        );
+        let fault = ApiError::from(PipelineError::Encode("libwebp said no".into()));
+        assert_eq!(fault.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(fault.to_string(), "internal error");
+    }
+}

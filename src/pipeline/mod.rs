@@ -15,12 +15,14 @@ mod probe;
 mod profile;
 mod resize;
 
+pub use decode::{decode, scale_eighths};
 pub use encode::encode;
 pub use limits::DecodeLimits;
 pub use pixels::{Pixels, exif_orientation};
 pub use pool::{PoolError, ProcessingPool};
 pub use probe::{Probe, probe};
 pub use profile::{FormatPolicy, PipelineSettings, Profile, VariantFormat};
+pub use resize::{fit_within, square};
 
 use crate::ingest::FileType;
 
@@ -91,7 +93,7 @@ pub fn process(
     };
     let min_side = largest_variant
         .max((u64::from(original_long) * u64::from(short)).div_ceil(u64::from(long)) as u32);
-    let mut pixels = decode::decode(bytes, &probe, limits, min_side)?.orient(probe.orientation);
+    let mut pixels = decode(bytes, &probe, limits, min_side)?.orient(probe.orientation);
     if let Some(icc) = &probe.icc {
         pixels = pixels.to_srgb(icc);
     }
@@ -107,7 +109,7 @@ pub fn process(
         (output, pixels)
     } else {
         let target_format = profile.output_format(probe.format);
-        let resized = resize::fit_within(pixels, profile.max_edge);
+        let resized = fit_within(pixels, profile.max_edge);
         let fitted =
             fit::fit_to_target(resized, target_format, profile.quality, profile.max_bytes)?;
         tracing::debug!(
@@ -143,7 +145,7 @@ fn animated(
             target: profile.max_bytes,
         });
     }
-    let first = decode::decode(bytes, probe, limits, largest_variant)?;
+    let first = decode(bytes, probe, limits, largest_variant)?;
     let original = Output {
         format: probe.format,
         bytes: stripped,
@@ -182,7 +184,7 @@ fn variants(source: &Pixels, profile: &Profile) -> Result<Vec<Variant>, Pipeline
     let mut out = Vec::with_capacity(sizes.len() * formats.len());
     let mut previous: Option<Pixels> = None;
     for size in sizes {
-        let square = resize::square(previous.as_ref().unwrap_or(source), size);
+        let square = square(previous.as_ref().unwrap_or(source), size);
         for &format in &formats {
             out.push(Variant {
                 size,
