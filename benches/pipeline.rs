@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use imgate::ingest::FileType;
-use imgate::pipeline::{self, DecodeLimits, Pixels, Profile};
+use imgate::pipeline::{self, DecodeLimits, Effort, Pixels, Profile};
 
 fn read(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/images/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -53,13 +53,14 @@ fn encode(c: &mut Criterion) {
     let medium = pipeline::fit_within(decoded(&read("photo-12mp.jpg"), 768), 1024);
     let mut group = c.benchmark_group("encode_1024x768");
     group.sample_size(10);
-    for (name, format, quality) in [
-        ("jpeg_q85", FileType::Jpeg, 85),
-        ("webp_q80", FileType::Webp, 80),
-        ("png", FileType::Png, 0),
+    for (name, format, quality, effort) in [
+        ("jpeg_q85_smallest", FileType::Jpeg, 85, Effort::Smallest),
+        ("jpeg_q85_fast", FileType::Jpeg, 85, Effort::Fast),
+        ("webp_q80", FileType::Webp, 80, Effort::Fast),
+        ("png", FileType::Png, 0, Effort::Fast),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| pipeline::encode(black_box(&medium), format, quality))
+            b.iter(|| pipeline::encode(black_box(&medium), format, quality, effort))
         });
     }
     group.finish();

@@ -4,14 +4,14 @@
 //! ```text
 //! pipeline_tasks thumb JPEG SIZE REPS        12 MP JPEG -> SIZE px WebP q80, one thread
 //! pipeline_tasks icon JPEG REPS              the icon profile: original plus its variants
-//! pipeline_tasks encode-jpeg PNG QUALITY OUT encode with imgate's JPEG encoder
+//! pipeline_tasks encode-jpeg PNG QUALITY OUT encode as imgate stores original JPEGs
 //! pipeline_tasks throughput JPEG THREADS JOBS icon profile jobs on a pool of THREADS
 //! ```
 
 use std::time::Instant;
 
 use imgate::ingest::FileType;
-use imgate::pipeline::{self, DecodeLimits, Pixels, ProcessingPool, Profile};
+use imgate::pipeline::{self, DecodeLimits, Effort, Pixels, ProcessingPool, Profile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,7 +43,12 @@ fn thumb(jpeg: &[u8], size: u32, reps: u32) -> Result<(), Box<dyn std::error::Er
         let short = probe.width.min(probe.height);
         let need = (u64::from(size) * u64::from(short)).div_ceil(u64::from(long)) as u32;
         let pixels = pipeline::decode(jpeg, &probe, &limits, need)?.orient(probe.orientation);
-        pipeline::encode(&pipeline::fit_within(pixels, size), FileType::Webp, 80)
+        pipeline::encode(
+            &pipeline::fit_within(pixels, size),
+            FileType::Webp,
+            80,
+            Effort::Fast,
+        )
     });
     println!(
         "{{\"seconds_per_op\": {seconds}, \"bytes\": {}}}",
@@ -73,7 +78,7 @@ fn icon(jpeg: &[u8], reps: u32) -> Result<(), Box<dyn std::error::Error>> {
 
 fn encode_jpeg(png: &str, quality: u8, out: &str) -> Result<(), Box<dyn std::error::Error>> {
     let pixels = Pixels::from_dynamic(image::open(png)?);
-    let bytes = pipeline::encode(&pixels, FileType::Jpeg, quality)?;
+    let bytes = pipeline::encode(&pixels, FileType::Jpeg, quality, Effort::Smallest)?;
     std::fs::write(out, &bytes)?;
     println!("{{\"bytes\": {}}}", bytes.len());
     Ok(())

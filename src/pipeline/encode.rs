@@ -1,6 +1,11 @@
-//! Encoders: JPEG by mozjpeg (trellis quantisation, optimised progressive scans), WebP by
-//! libwebp, PNG by the `png` crate with fast compression and adaptive filtering. None of
-//! them writes metadata.
+//! Encoders: JPEG by mozjpeg, WebP by libwebp, PNG by the `png` crate with fast
+//! compression and adaptive filtering. None of them writes metadata.
+//!
+//! JPEG has two efforts, chosen by measurement (BENCHMARKS.md): `Smallest` (trellis
+//! quantisation, optimised progressive scans, MS-SSIM-tuned quantisation tables) makes
+//! files about 7% smaller than libjpeg-turbo at equal SSIM but costs ~100 ms per megapixel;
+//! `Fast` (baseline, optimised Huffman tables) runs ~20x faster at libjpeg-turbo's size.
+//! Each profile says which its originals get (`jpeg_effort`); small variants get `Fast`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -11,21 +16,46 @@ use super::decode::panic_message;
 use super::{PipelineError, Pixels};
 use crate::ingest::FileType;
 
+/// How hard the JPEG encoder works for smaller files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    Fast,
+    Smallest,
+}
+
 /// Encodes `pixels` as `format` (JPEG, PNG or WebP) at `quality` (1-100; PNG ignores it).
-pub fn encode(pixels: &Pixels, format: FileType, quality: u8) -> Result<Vec<u8>, PipelineError> {
+pub fn encode(
+    pixels: &Pixels,
+    format: FileType,
+    quality: u8,
+    effort: Effort,
+) -> Result<Vec<u8>, PipelineError> {
     match format {
-        FileType::Jpeg => encode_jpeg(pixels, quality),
+        FileType::Jpeg => encode_jpeg(pixels, quality, effort),
         FileType::Webp => Ok(encode_webp(pixels, quality)),
         _ => encode_png(pixels),
     }
 }
 
-fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, PipelineError> {
+fn encode_jpeg(pixels: &Pixels, quality: u8, effort: Effort) -> Result<Vec<u8>, PipelineError> {
+    use mozjpeg::qtable::{MSSSIM_Chroma, MSSSIM_Luma};
     let rgb = flatten_alpha(pixels);
     let run = || -> std::io::Result<Vec<u8>> {
         let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
         compress.set_size(pixels.width as usize, pixels.height as usize);
-        compress.set_quality(f32::from(quality));
+        let q = f32::from(quality);
+        match effort {
+            Effort::Fast => {
+                compress.set_fastest_defaults();
+                compress.set_quality(q);
+                compress.set_optimize_coding(true);
+            }
+            Effort::Smallest => {
+                compress.set_luma_qtable(&MSSSIM_Luma.scaled(q, q));
+                compress.set_chroma_qtable(&MSSSIM_Chroma.scaled(q, q));
+            }
+        }
         let mut started = compress.start_compress(Vec::new())?;
         started.write_scanlines(&rgb)?;
         started.finish()

@@ -1,7 +1,7 @@
 //! Fits an encoded image under a byte target: the highest quality that fits, found by
 //! binary search; then, if even the lowest quality is too big, a smaller image.
 
-use super::encode::encode;
+use super::encode::{Effort, encode};
 use super::resize::fit_within;
 use super::{PipelineError, Pixels};
 use crate::ingest::FileType;
@@ -22,11 +22,12 @@ pub fn fit_to_target(
     mut pixels: Pixels,
     format: FileType,
     max_quality: u8,
+    effort: Effort,
     target: u64,
 ) -> Result<Fitted, PipelineError> {
     let lossy = matches!(format, FileType::Jpeg | FileType::Webp);
     loop {
-        let best = encode(&pixels, format, max_quality)?;
+        let best = encode(&pixels, format, max_quality, effort)?;
         if best.len() as u64 <= target {
             return Ok(Fitted {
                 pixels,
@@ -35,12 +36,12 @@ pub fn fit_to_target(
             });
         }
         let floor = if lossy {
-            encode(&pixels, format, MIN_QUALITY)?
+            encode(&pixels, format, MIN_QUALITY, effort)?
         } else {
             best
         };
         if floor.len() as u64 <= target {
-            let (bytes, quality) = search(&pixels, format, max_quality, target, floor)?;
+            let (bytes, quality) = search(&pixels, format, max_quality, effort, target, floor)?;
             return Ok(Fitted {
                 pixels,
                 bytes,
@@ -65,6 +66,7 @@ fn search(
     pixels: &Pixels,
     format: FileType,
     max_quality: u8,
+    effort: Effort,
     target: u64,
     floor: Vec<u8>,
 ) -> Result<(Vec<u8>, u8), PipelineError> {
@@ -72,7 +74,7 @@ fn search(
     let mut best = floor;
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        let bytes = encode(pixels, format, mid)?;
+        let bytes = encode(pixels, format, mid, effort)?;
         if bytes.len() as u64 <= target {
             lo = mid;
             best = bytes;

@@ -16,7 +16,7 @@ mod profile;
 mod resize;
 
 pub use decode::{decode, scale_eighths};
-pub use encode::encode;
+pub use encode::{Effort, encode};
 pub use limits::DecodeLimits;
 pub use pixels::{Pixels, exif_orientation};
 pub use pool::{PoolError, ProcessingPool};
@@ -110,8 +110,13 @@ pub fn process(
     } else {
         let target_format = profile.output_format(probe.format);
         let resized = fit_within(pixels, profile.max_edge);
-        let fitted =
-            fit::fit_to_target(resized, target_format, profile.quality, profile.max_bytes)?;
+        let fitted = fit::fit_to_target(
+            resized,
+            target_format,
+            profile.quality,
+            profile.jpeg_effort,
+            profile.max_bytes,
+        )?;
         tracing::debug!(
             quality = fitted.quality,
             bytes = fitted.bytes.len(),
@@ -190,7 +195,7 @@ fn variants(source: &Pixels, profile: &Profile) -> Result<Vec<Variant>, Pipeline
                 size,
                 output: Output {
                     format,
-                    bytes: encode(&square, format, profile.variant_quality)?,
+                    bytes: encode(&square, format, profile.variant_quality, Effort::Fast)?,
                     width: square.width,
                     height: square.height,
                     frames: 1,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::DecodeLimits;
+use super::{DecodeLimits, Effort};
 use crate::ingest::FileType;
 
 /// Format of the stored original.
@@ -50,6 +50,8 @@ pub struct Profile {
     pub format: FormatPolicy,
     /// Highest quality (1-100) for lossy output; the size target may lower it.
     pub quality: u8,
+    /// JPEG effort for originals: `smallest` (trellis, ~7% fewer bytes, ~15x slower) or `fast`.
+    pub jpeg_effort: Effort,
     /// Square variants made at upload time, in pixels (never upscaled).
     #[serde(default)]
     pub variants: Vec<u32>,
@@ -67,6 +69,7 @@ impl Profile {
             max_bytes: 2 * 1024 * 1024,
             format: FormatPolicy::Keep,
             quality: 85,
+            jpeg_effort: Effort::Fast,
             variants: vec![512, 256, 128, 64],
             variant_formats: vec![VariantFormat::Webp, VariantFormat::Auto],
             variant_quality: 80,
@@ -79,6 +82,7 @@ impl Profile {
             max_bytes: 10 * 1024 * 1024,
             format: FormatPolicy::Keep,
             quality: 85,
+            jpeg_effort: Effort::Smallest,
             variants: Vec::new(),
             variant_formats: vec![VariantFormat::Webp, VariantFormat::Auto],
             variant_quality: 80,
