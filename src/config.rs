@@ -27,6 +27,7 @@ pub struct Settings {
     pub uploads: UploadSettings,
     pub cdn: CdnSettings,
     pub pipeline: PipelineSettings,
+    pub imagex: ImagexSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -36,6 +37,17 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// HTTP worker threads; 0 means one per core. Default 0.
     pub workers: usize,
+    /// Serve https with this certificate and key (PEM files). Default: plain http.
+    pub tls: Option<TlsSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -90,6 +102,49 @@ pub struct CdnSettings {
     pub signing_secrets: Vec<String>,
 }
 
+/// The ImageX flow (methods 2 and 3).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagexSettings {
+    /// The service id, and the first segment of every StoreUri. Default `imgate`.
+    pub service_id: String,
+    /// Region named in replies and expected in signatures. Default `cn-north-1`.
+    pub region: String,
+    /// Lifetime of temporary upload credentials. Default `1h`.
+    pub credential_ttl: Duration,
+    /// Time from apply to commit. Default `30m`.
+    pub session_ttl: Duration,
+    /// Largest file by the ImageX or PUT flow, in bytes. Default 100 MiB.
+    pub max_file_bytes: u64,
+    /// Largest part of a chunked upload, in bytes. Default 64 MiB.
+    pub max_part_bytes: u64,
+    /// Most parts of a chunked upload. Default 10000.
+    pub max_parts: u32,
+    /// `host:port` handed to clients as the upload host. Default: the request's `Host`.
+    pub upload_host: Option<String>,
+    /// How often expired upload sessions are removed. Default `1m`.
+    pub cleanup_interval: Duration,
+    /// Origins allowed to call from a browser page on another origin (CORS). Default none.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ImagexSettings {
+    fn default() -> Self {
+        Self {
+            service_id: "imgate".to_owned(),
+            region: "cn-north-1".to_owned(),
+            credential_ttl: Duration::from_secs(3600),
+            session_ttl: Duration::from_secs(30 * 60),
+            max_file_bytes: 100 * 1024 * 1024,
+            max_part_bytes: 64 * 1024 * 1024,
+            max_parts: 10_000,
+            upload_host: None,
+            cleanup_interval: Duration::from_secs(60),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -101,6 +156,7 @@ impl Default for Settings {
             uploads: UploadSettings::default(),
             cdn: CdnSettings::default(),
             pipeline: PipelineSettings::default(),
+            imagex: ImagexSettings::default(),
         }
     }
 }
@@ -110,6 +166,7 @@ impl Default for ServerSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8888)),
             workers: 0,
+            tls: None,
         }
     }
 }
@@ -168,6 +225,12 @@ impl Settings {
                 "cdn.path_prefix must look like `/name`, got `{prefix}`"
             )));
         }
+        let service = &self.imagex.service_id;
+        if crate::storage::ObjectKey::parse(service).is_err() || service.contains('/') {
+            return Err(ConfigError::Invalid(format!(
+                "imagex.service_id `{service}` must be one path segment of A-Z a-z 0-9 - _"
+            )));
+        }
         if self.uploads.base64_max_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "uploads.base64_max_bytes must be above 0".into(),
@@ -181,6 +244,10 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    pub fn staging_root(&self) -> PathBuf {
+        self.data_dir.join("staging")
     }
 
     pub fn storage_root(&self) -> PathBuf {
@@ -201,7 +268,14 @@ impl Settings {
     pub fn public_base(&self, bound: SocketAddr) -> String {
         match &self.cdn.public_base {
             Some(base) => base.trim_end_matches('/').to_owned(),
-            None => format!("http://{bound}{}", self.cdn.path_prefix),
+            None => {
+                let scheme = if self.server.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{bound}{}", self.cdn.path_prefix)
+            }
         }
     }
 }

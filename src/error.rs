@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::http::request_id;
-use crate::ingest::IngestError;
+use crate::ingest::{IngestError, StagingError};
 use crate::pipeline::{PipelineError, PoolError};
 use crate::storage::StorageError;
 
@@ -65,6 +65,18 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
     }
+
+    /// Logs the error with the request id (5xx with their cause) and answers the id.
+    pub fn log(&self) -> String {
+        let request_id = request_id::current();
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(%request_id, code = self.code(), %cause, "request failed");
+            }
+            _ => tracing::info!(%request_id, code = self.code(), msg = %self, "request refused"),
+        }
+        request_id
+    }
 }
 
 impl ResponseError for ApiError {
@@ -85,13 +97,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let request_id = request_id::current();
-        match self {
-            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
-                tracing::error!(%request_id, code = self.code(), %cause, "request failed");
-            }
-            _ => tracing::info!(%request_id, code = self.code(), msg = %self, "request refused"),
-        }
+        let request_id = self.log();
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unavailable(_) | ApiError::Busy(_)) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
@@ -165,6 +171,18 @@ impl From<PoolError> for ApiError {
         match error {
             PoolError::Busy { .. } => ApiError::Busy(error.to_string()),
             PoolError::Panicked(_) => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<StagingError> for ApiError {
+    fn from(error: StagingError) -> Self {
+        match error {
+            StagingError::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
+            StagingError::Body(_) | StagingError::CrcMismatch { .. } => {
+                ApiError::BadRequest(error.to_string())
+            }
+            StagingError::Io(e) => ApiError::internal(e),
         }
     }
 }

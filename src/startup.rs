@@ -4,15 +4,16 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::auth::{Authenticator, SessionSigner, load_or_create_secret};
+use crate::auth::{Authenticator, Sealer, SessionSigner, load_or_create_secret};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cdn::{UrlBuilder, UrlSigner};
 use crate::config::Settings;
 use crate::http;
+use crate::ingest::{Staging, expire_periodically};
 use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
 use crate::storage::LocalStorage;
@@ -86,11 +87,25 @@ impl Application {
             }
             UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
         });
+        let staging_root = settings.staging_root();
+        let staging = Staging::open(&staging_root)
+            .await
+            .map_err(io_error(format!("staging dir {}", staging_root.display())))?;
+        tokio::spawn(expire_periodically(
+            catalog.clone(),
+            staging.clone(),
+            settings.imagex.cleanup_interval.as_std(),
+        ));
         let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
             .map_err(io_error("processing pool"))?;
         let state = AppState {
             pool,
-            auth: Authenticator::new(catalog.clone(), SessionSigner::new(&secret)),
+            staging,
+            auth: Authenticator::new(
+                catalog.clone(),
+                SessionSigner::new(&secret),
+                Sealer::new(&secret),
+            ),
             catalog,
             storage: Arc::new(storage),
             urls: UrlBuilder::new(public_base.clone(), signer),
@@ -114,6 +129,11 @@ impl Application {
         &self.public_base
     }
 
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
@@ -129,6 +149,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         let prefix = data.settings.cdn.path_prefix.clone();
         App::new()
             .app_data(data.clone())
+            .wrap(from_fn(http::cors))
             .wrap(from_fn(http::request_id::middleware))
             .configure(|cfg| http::routes(cfg, &prefix))
     })

@@ -7,6 +7,7 @@ use crate::auth::Authenticator;
 use crate::catalog::Catalog;
 use crate::cdn::UrlBuilder;
 use crate::config::Settings;
+use crate::ingest::Staging;
 use crate::pipeline::ProcessingPool;
 use crate::storage::Storage;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub auth: Authenticator,
     pub urls: UrlBuilder,
+    /// Bytes of ImageX uploads before their commit.
+    pub staging: Staging,
     /// Where CPU work (decoding, hashing, image processing) runs.
     pub pool: ProcessingPool,
 }

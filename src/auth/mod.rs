@@ -4,8 +4,11 @@ mod api_key;
 mod authenticator;
 mod password;
 mod principal;
+mod sealed;
 mod secret;
 mod session;
+mod temporary;
+pub mod v4;
 
 use sha2::{Digest, Sha256};
 
@@ -13,8 +16,10 @@ pub use api_key::{ApiKey, MalformedKey, Scope, parse_scopes};
 pub use authenticator::{AuthError, Authenticator, Credential};
 pub use password::{hash_password, verify_password};
 pub use principal::Principal;
+pub use sealed::{SealError, Sealer};
 pub use secret::load_or_create_secret;
 pub use session::{SessionSigner, SessionToken};
+pub use temporary::{TemporaryClaims, TemporaryCredentials};
 
 /// `n` random bytes from the operating system, hex-encoded (`2n` characters).
 pub fn random_hex(n: usize) -> String {

@@ -12,6 +12,8 @@ pub enum Principal {
     },
     /// A user logged in on the web: may upload to every biz type and read their objects.
     User { id: i64 },
+    /// A temporary upload credential: uploads for `owner`, to one biz type, nothing else.
+    Temporary { owner: String, biz_type: u8 },
 }
 
 impl Principal {
@@ -20,6 +22,7 @@ impl Principal {
         match self {
             Principal::ApiKey { id, .. } => format!("key:{id}"),
             Principal::User { id } => format!("user:{id}"),
+            Principal::Temporary { owner, .. } => owner.clone(),
         }
     }
 
@@ -29,7 +32,13 @@ impl Principal {
                 scopes.contains(&wanted) || scopes.contains(&Scope::Admin)
             }
             Principal::User { .. } => wanted != Scope::Admin,
+            Principal::Temporary { .. } => wanted == Scope::Upload,
         }
+    }
+
+    /// Whether this caller may act on objects recorded with `owner`.
+    pub fn owns(&self, owner: &str) -> bool {
+        self.owner() == owner || self.has_scope(Scope::Admin)
     }
 
     pub fn may_use_biz_type(&self, code: u8) -> bool {
@@ -39,6 +48,7 @@ impl Principal {
                 scopes,
                 ..
             } => allowed.contains(&code) || scopes.contains(&Scope::Admin),
+            Principal::Temporary { biz_type, .. } => *biz_type == code,
             _ => true,
         }
     }
@@ -57,6 +67,17 @@ mod tests {
         };
         assert!(admin.has_scope(Scope::Upload));
         assert!(admin.may_use_biz_type(2));
+    }
+
+    #[test]
+    fn temporary_credentials_upload_to_their_biz_type_only() {
+        let temp = Principal::Temporary {
+            owner: "user:4".into(),
+            biz_type: 1,
+        };
+        assert!(temp.has_scope(Scope::Upload) && !temp.has_scope(Scope::Read));
+        assert!(temp.may_use_biz_type(1) && !temp.may_use_biz_type(2));
+        assert_eq!(temp.owner(), "user:4");
     }
 
     #[test]

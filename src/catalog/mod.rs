@@ -3,6 +3,7 @@
 
 mod keys;
 mod objects;
+mod uploads;
 mod users;
 
 use std::str::FromStr;
@@ -13,6 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use objects::ObjectRecord;
+pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession};
 pub use users::{SessionRecord, UserRecord};
 
 /// How long a write waits for another process (a CLI command, say) to release the database.

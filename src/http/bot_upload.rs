@@ -86,19 +86,26 @@ pub async fn upload_file(
     let records = ingest::store_object(
         state.storage.as_ref(),
         &state.catalog,
+        &ingest::new_stem(biz.name()),
         biz,
         &caller.0.owner(),
         prepared,
     )
     .await?;
+    upload_reply(&state, &records)
+}
+
+/// Method 1's answer (also the PUT flow's): the original's URL and URI, what it is, and its
+/// variants.
+pub fn upload_reply(state: &AppState, records: &[ObjectRecord]) -> Result<HttpResponse, ApiError> {
     let (record, variants) = records
         .split_first()
         .ok_or_else(|| ApiError::internal("nothing stored"))?;
     tracing::info!(uri = %record.uri, size = record.size, owner = %record.owner, "stored upload");
-    let mut data = describe(&state, record);
+    let mut data = describe(state, record);
     data["upload_url"] = json!(state.urls.url_for(&record.uri));
     data["upload_uri"] = json!(record.uri);
-    data["variants"] = variants.iter().map(|v| describe(&state, v)).collect();
+    data["variants"] = variants.iter().map(|v| describe(state, v)).collect();
     Ok(HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": data})))
 }
 

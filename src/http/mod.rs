@@ -1,17 +1,19 @@
 //! HTTP routes, one file per route family, and the plumbing they share.
 
 mod body;
-mod bot_upload;
+pub mod bot_upload;
 mod cdn;
+mod cors;
 mod health;
 pub mod identity;
+mod imagex;
 mod passport;
 pub mod request_id;
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 
 pub use bot_upload::json_limit;
+pub use cors::middleware as cors;
 
 use crate::error::ApiError;
 
@@ -36,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
             web::post().to(passport::logout),
         )
         .route("/api/passport/web/logout", web::post().to(passport::logout))
+        .configure(imagex::routes)
         .route(
             &format!("{cdn_prefix}/{{uri:.+}}"),
             web::get().to(cdn::serve),
@@ -49,9 +52,4 @@ pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
-}
-
-/// The contract's success envelope for Coze-style routes.
-pub fn envelope(data: serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": data}))
 }

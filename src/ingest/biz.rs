@@ -38,6 +38,21 @@ impl BizType {
         (0..NAMES.len()).filter_map(|c| Self::from_code(c as i64))
     }
 
+    /// The biz type of a method-2 scene (`bot_icon`, ...); `None` for an unknown scene.
+    pub fn from_scene(scene: &str) -> Option<Self> {
+        let code = match scene {
+            "bot_icon" => 1,
+            "bot_dataset" => 2,
+            "plugin_icon" => 4,
+            "space" => 5,
+            "workflow" | "imageflow" => 6,
+            "enterprise" => 10,
+            "bot_task" => 0,
+            _ => return None,
+        };
+        Self::from_code(code)
+    }
+
     pub fn code(self) -> u8 {
         self.0
     }

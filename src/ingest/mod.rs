@@ -3,13 +3,17 @@
 
 mod base64;
 mod biz;
+mod expiry;
 pub mod sniff;
+mod staging;
 mod store;
 
 pub use base64::{Base64Error, decode as decode_base64};
 pub use biz::BizType;
+pub use expiry::{expire_periodically, expire_sessions};
 pub use sniff::{Category, FileType, TypeMismatch};
-pub use store::{Prepared, PreparedFile, store_object};
+pub use staging::{Staged, Staging, StagingError};
+pub use store::{Prepared, PreparedFile, new_stem, store_object};
 
 use crate::catalog::CatalogError;
 use crate::pipeline::{self, PipelineError, PipelineSettings, PoolError};
@@ -67,6 +71,21 @@ pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType
             accepted: biz.accepted_description(),
             found: found.extension(),
         })
+    }
+}
+
+/// The type a file name's extension declares, or, without one, the type of the bytes.
+pub fn declared_type(name: &str, bytes: &[u8]) -> Result<FileType, IngestError> {
+    let name = name.rsplit('/').next().unwrap_or(name);
+    if let Some((_, ext)) = name.rsplit_once('.') {
+        return FileType::from_extension(ext)
+            .ok_or_else(|| IngestError::UnknownFileType(ext.to_owned()));
+    }
+    match sniff::sniff(bytes) {
+        sniff::Detected::File(found) => Ok(found),
+        _ => Err(IngestError::UnknownFileType(
+            "(none, and the bytes are not a supported type)".into(),
+        )),
     }
 }
 

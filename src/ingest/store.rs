@@ -50,20 +50,22 @@ pub struct Prepared {
     pub variants: Vec<(u32, PreparedFile)>,
 }
 
-/// Stores and records `prepared`; answers the records, the original's first.
+/// A new object's URI without its extension: `<prefix>/<128 random bits>`.
+pub fn new_stem(prefix: &str) -> String {
+    format!("{prefix}/{}", random_hex(ID_BYTES))
+}
+
+/// Stores and records `prepared` as `<stem>.<ext>` (its variants beside it); answers the
+/// records, the original's first.
 pub async fn store_object(
     storage: &dyn Storage,
     catalog: &Catalog,
+    stem: &str,
     biz: BizType,
     owner: &str,
     prepared: Prepared,
 ) -> Result<Vec<ObjectRecord>, IngestError> {
-    let uri = format!(
-        "{}/{}.{}",
-        biz.name(),
-        random_hex(ID_BYTES),
-        prepared.original.file_type.extension()
-    );
+    let uri = format!("{stem}.{}", prepared.original.file_type.extension());
     let mut files = vec![(uri.clone(), None, prepared.original)];
     for (size, file) in prepared.variants {
         let key = format!("{uri}~{size}.{}", file.file_type.extension());

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub struct TestApp {
+    pub handle: actix_web::dev::ServerHandle,
     pub address: String,
     pub public_base: String,
     pub client: reqwest::Client,
@@ -26,7 +27,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server whose settings `configure` may change first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp data dir");
+    spawn_app_in(tempfile::tempdir().expect("temp data dir"), configure).await
+}
+
+/// Starts a server on an existing data directory (a restart, when one ran there before).
+pub async fn spawn_app_in(data_dir: TempDir, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         data_dir: data_dir.path().to_path_buf(),
         ..Settings::default()
@@ -39,9 +44,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let public_base = app.public_base().to_owned();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let catalog = open_catalog(&settings).await.expect("catalog");
     TestApp {
+        handle,
         address,
         public_base,
         client: reqwest::Client::builder()

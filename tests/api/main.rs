@@ -6,6 +6,7 @@ mod cdn;
 mod cli;
 mod health;
 mod helpers;
+mod imagex;
 mod pipeline;
 mod sessions;
 mod storage;

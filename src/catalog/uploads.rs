@@ -1,0 +1,211 @@
+//! Upload sessions of the ImageX flow: the StoreUris an apply handed out, what has arrived
+//! for each (whole or in parts), and what their commit answered.
+
+use super::{Catalog, CatalogError, conflict_as, unix_now};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UploadSession {
+    pub session_key: String,
+    pub owner: String,
+    pub biz_type: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UploadRecord {
+    pub store_uri: String,
+    pub session_key: String,
+    pub upload_id: String,
+    pub chunked_id: Option<String>,
+    pub declared_size: Option<i64>,
+    pub state: String,
+    pub size: Option<i64>,
+    pub crc32: Option<String>,
+    pub result: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PartRecord {
+    pub part_number: i64,
+    pub size: i64,
+    pub crc32: String,
+}
+
+/// One StoreUri of a new session.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub store_uri: String,
+    pub upload_id: String,
+    pub declared_size: Option<i64>,
+}
+
+impl Catalog {
+    pub async fn open_upload_session(
+        &self,
+        session: &UploadSession,
+        uploads: &[NewUpload],
+    ) -> Result<(), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO upload_sessions (session_key, owner, biz_type, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&session.session_key)
+        .bind(&session.owner)
+        .bind(session.biz_type)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        for upload in uploads {
+            sqlx::query(
+                "INSERT INTO uploads (store_uri, session_key, upload_id, declared_size, state)
+                 VALUES (?, ?, ?, ?, 'pending')",
+            )
+            .bind(&upload.store_uri)
+            .bind(&session.session_key)
+            .bind(&upload.upload_id)
+            .bind(upload.declared_size)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_as(format!("upload {}", upload.store_uri)))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_upload_session(
+        &self,
+        key: &str,
+    ) -> Result<Option<UploadSession>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions WHERE session_key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn find_upload(&self, store_uri: &str) -> Result<Option<UploadRecord>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT store_uri, session_key, upload_id, chunked_id, declared_size, state, size, crc32, result
+             FROM uploads WHERE store_uri = ?",
+        )
+        .bind(store_uri)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn session_uploads(
+        &self,
+        session_key: &str,
+    ) -> Result<Vec<UploadRecord>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT store_uri, session_key, upload_id, chunked_id, declared_size, state, size, crc32, result
+             FROM uploads WHERE session_key = ? ORDER BY store_uri",
+        )
+        .bind(session_key)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Starts a chunked upload; `false` when it had already been started with another id.
+    pub async fn start_chunked(
+        &self,
+        store_uri: &str,
+        chunked_id: &str,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET chunked_id = ? WHERE store_uri = ? AND state = 'pending' AND chunked_id IS NULL",
+        )
+        .bind(chunked_id)
+        .bind(store_uri)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a received part, replacing an earlier copy of the same number.
+    pub async fn record_part(
+        &self,
+        store_uri: &str,
+        part: &PartRecord,
+    ) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO upload_parts (store_uri, part_number, size, crc32) VALUES (?, ?, ?, ?)
+             ON CONFLICT (store_uri, part_number) DO UPDATE SET size = excluded.size, crc32 = excluded.crc32",
+        )
+        .bind(store_uri)
+        .bind(part.part_number)
+        .bind(part.size)
+        .bind(&part.crc32)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn parts(&self, store_uri: &str) -> Result<Vec<PartRecord>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT part_number, size, crc32 FROM upload_parts WHERE store_uri = ? ORDER BY part_number",
+        )
+        .bind(store_uri)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Marks the whole file received (direct upload, or parts assembled).
+    pub async fn mark_uploaded(
+        &self,
+        store_uri: &str,
+        size: i64,
+        crc32: &str,
+    ) -> Result<(), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE uploads SET state = 'uploaded', size = ?, crc32 = ? WHERE store_uri = ? AND state != 'committed'")
+            .bind(size)
+            .bind(crc32)
+            .bind(store_uri)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ?")
+            .bind(store_uri)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn mark_committed(&self, store_uri: &str, result: &str) -> Result<(), CatalogError> {
+        sqlx::query("UPDATE uploads SET state = 'committed', result = ? WHERE store_uri = ?")
+            .bind(result)
+            .bind(store_uri)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sessions past their expiry, oldest first (for the cleaner).
+    pub async fn expired_upload_sessions(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<UploadSession>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions
+             WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+        )
+        .bind(unix_now())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Removes a session with its uploads and parts (objects already committed stay).
+    pub async fn delete_upload_session(&self, key: &str) -> Result<(), CatalogError> {
+        sqlx::query("DELETE FROM upload_sessions WHERE session_key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! `CommitImageUpload`: runs each uploaded file through the pipeline (or stores a document
+//! unchanged), records it, and answers `Results` and `PluginResult`. A file committed before
+//! answers what it answered then.
+
+use actix_web::HttpResponse;
+use serde_json::{Value, json};
+
+use super::params::Params;
+use super::reply::{Act, ActionError};
+use crate::auth::Principal;
+use crate::catalog::{ObjectRecord, UploadRecord, UploadSession};
+use crate::clock::{format_utc, unix_now};
+use crate::error::ApiError;
+use crate::ingest::{self, BizType, FileType, IngestError};
+use crate::state::AppState;
+
+pub async fn commit(
+    act: &Act,
+    params: &Params,
+    principal: Principal,
+    state: &AppState,
+) -> Result<HttpResponse, ActionError> {
+    let (session, uploads) = session_of(params, &principal, state)
+        .await
+        .map_err(|e| act.fail(e))?;
+    let mut results = Vec::with_capacity(uploads.len());
+    let mut plugin = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        let outcome = commit_one(state, &session, &upload)
+            .await
+            .map_err(|e| act.fail(e))?;
+        results.push(json!({"Uri": upload.store_uri, "UriStatus": 2000}));
+        plugin.push(outcome);
+    }
+    Ok(act.ok(json!({
+        "RequestId": crate::http::request_id::current(),
+        "Results": results,
+        "PluginResult": plugin,
+    })))
+}
+
+/// The caller's live session and the uploads to commit (`SuccessOids`, or every upload
+/// that has received its bytes).
+async fn session_of(
+    params: &Params,
+    principal: &Principal,
+    state: &AppState,
+) -> Result<(UploadSession, Vec<UploadRecord>), ApiError> {
+    let key = params
+        .get("SessionKey")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("SessionKey is required".into()))?;
+    let session = state
+        .catalog
+        .find_upload_session(&key)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown SessionKey `{key}`")))?;
+    if session.expires_at <= unix_now() {
+        return Err(ApiError::BadRequest(format!(
+            "the upload session expired at {} UTC; apply again",
+            format_utc(session.expires_at)
+        )));
+    }
+    if !principal.owns(&session.owner) {
+        return Err(ApiError::Forbidden(
+            "this upload session belongs to someone else".into(),
+        ));
+    }
+    let mut uploads = state.catalog.session_uploads(&key).await?;
+    let wanted = params.get_all("SuccessOids");
+    if wanted.is_empty() {
+        uploads.retain(|u| u.state != "pending");
+        return Ok((session, uploads));
+    }
+    let mut chosen = Vec::with_capacity(wanted.len());
+    for oid in wanted {
+        let upload = uploads.iter().find(|u| u.store_uri == oid).ok_or_else(|| {
+            ApiError::BadRequest(format!("`{oid}` is not an upload of this session"))
+        })?;
+        chosen.push(upload.clone());
+    }
+    Ok((session, chosen))
+}
+
+async fn commit_one(
+    state: &AppState,
+    session: &UploadSession,
+    upload: &UploadRecord,
+) -> Result<Value, ApiError> {
+    if let Some(saved) = upload.result.as_deref() {
+        return serde_json::from_str(saved).map_err(ApiError::internal);
+    }
+    if upload.state == "pending" {
+        return Err(ApiError::BadRequest(format!(
+            "nothing has been uploaded to `{}` yet",
+            upload.store_uri
+        )));
+    }
+    let bytes = state
+        .staging
+        .read(&upload.upload_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let declared = ingest::declared_type(&upload.store_uri, &bytes)?;
+    let biz = BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET);
+    let settings = state.settings.clone();
+    let prepared = state
+        .pool
+        .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
+        .await
+        .map_err(IngestError::from)??;
+    let stem = stem_of(&upload.store_uri);
+    let records = ingest::store_object(
+        state.storage.as_ref(),
+        &state.catalog,
+        stem,
+        biz,
+        &session.owner,
+        prepared,
+    )
+    .await?;
+    let record = records
+        .first()
+        .ok_or_else(|| ApiError::internal("nothing stored"))?;
+    let outcome = plugin_result(&upload.store_uri, record, state);
+    state
+        .catalog
+        .mark_committed(&upload.store_uri, &outcome.to_string())
+        .await?;
+    if let Err(e) = state.staging.remove(&upload.upload_id).await {
+        tracing::warn!(upload = %upload.store_uri, error = %e, "could not remove staged bytes");
+    }
+    Ok(outcome)
+}
+
+/// The StoreUri without its extension: the stored file gets the extension of its real type.
+fn stem_of(store_uri: &str) -> &str {
+    let name_start = store_uri.rfind('/').map_or(0, |i| i + 1);
+    match store_uri[name_start..].rfind('.') {
+        Some(dot) => &store_uri[..name_start + dot],
+        None => store_uri,
+    }
+}
+
+fn plugin_result(store_uri: &str, record: &ObjectRecord, state: &AppState) -> Value {
+    let format = FileType::from_mime(&record.content_type).map_or("", FileType::extension);
+    json!({
+        "FileName": store_uri.rsplit('/').next().unwrap_or(store_uri),
+        "SourceUri": store_uri,
+        "ImageUri": record.uri,
+        "ImageUrl": state.urls.url_for(&record.uri),
+        "ImageWidth": record.width.unwrap_or(0),
+        "ImageHeight": record.height.unwrap_or(0),
+        "ImageMd5": record.md5,
+        "ImageFormat": format,
+        "ImageSize": record.size,
+        "FrameCnt": record.frames.unwrap_or(1),
+        "Duration": 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stem_of;
+
+    #[test]
+    fn stems_drop_only_the_file_extension() {
+        assert_eq!(stem_of("svc/abc.jpg"), "svc/abc");
+        assert_eq!(stem_of("svc/abc"), "svc/abc");
+        assert_eq!(stem_of("svc.v2/abc"), "svc.v2/abc");
+        assert_eq!(stem_of("svc/a.b.png"), "svc/a.b");
+    }
+}

@@ -1,0 +1,107 @@
+//! The reference document's method-2 upload: `PUT {upload_host}/{upload_path_prefix}/{name}`
+//! with `Authorization: Bearer {session_token}` and the raw bytes, answered like method 1.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::auth::{Scope, random_hex};
+use crate::error::ApiError;
+use crate::http::bot_upload::upload_reply;
+use crate::http::identity::Caller;
+use crate::ingest::{self, BizType, IngestError};
+use crate::state::AppState;
+
+/// Scenes, so a path prefix such as `bot-icon-image` can be traced back to its biz type.
+const SCENES: [&str; 8] = [
+    "bot_icon",
+    "bot_dataset",
+    "plugin_icon",
+    "space",
+    "workflow",
+    "enterprise",
+    "bot_task",
+    "imageflow",
+];
+
+pub async fn put_file(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Upload)?;
+    let (prefix, name) = path.into_inner();
+    let biz = biz_of_prefix(&prefix)
+        .ok_or_else(|| ApiError::BadRequest(format!("`{prefix}` is not an upload_path_prefix")))?;
+    caller.require_biz_type(biz)?;
+    let limit = state.settings.imagex.max_file_bytes;
+    if let Some(length) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && length > limit
+    {
+        return Err(ApiError::TooLarge(format!(
+            "the body ({length} bytes) is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
+        )));
+    }
+    let staging_id = random_hex(16);
+    let staged = state
+        .staging
+        .write(&staging_id, None, payload, (limit, "upload limit"), None)
+        .await;
+    let bytes = match staged {
+        Ok(_) => state
+            .staging
+            .read(&staging_id)
+            .await
+            .map_err(ApiError::internal),
+        Err(e) => Err(e.into()),
+    };
+    let _ = state.staging.remove(&staging_id).await;
+    let bytes = bytes?;
+    let declared = ingest::declared_type(&name, &bytes)?;
+    let settings = state.settings.clone();
+    let prepared = state
+        .pool
+        .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
+        .await
+        .map_err(IngestError::from)??;
+    let stem = ingest::new_stem(biz.name());
+    let records = ingest::store_object(
+        state.storage.as_ref(),
+        &state.catalog,
+        &stem,
+        biz,
+        &caller.0.owner(),
+        prepared,
+    )
+    .await?;
+    upload_reply(&state, &records)
+}
+
+fn biz_of_prefix(prefix: &str) -> Option<BizType> {
+    SCENES
+        .iter()
+        .find(|scene| {
+            let base = scene.replace('_', "-");
+            prefix == base
+                || prefix
+                    .strip_prefix(&base)
+                    .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .and_then(|scene| BizType::from_scene(scene))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::biz_of_prefix;
+
+    #[test]
+    fn prefixes_map_back_to_scenes() {
+        assert_eq!(biz_of_prefix("bot-icon-image").map(|b| b.code()), Some(1));
+        assert_eq!(biz_of_prefix("bot-dataset").map(|b| b.code()), Some(2));
+        assert_eq!(biz_of_prefix("bot-iconic"), None);
+        assert_eq!(biz_of_prefix("nope"), None);
+    }
+}

@@ -1,0 +1,38 @@
+//! Upload sessions that were never committed are removed after they expire: their staged
+//! bytes, parts and records. Committed objects are not touched.
+
+use std::time::Duration;
+
+use super::{IngestError, Staging};
+use crate::catalog::Catalog;
+
+/// Sessions removed per round, so one round stays short.
+const BATCH: i64 = 100;
+
+/// Removes expired sessions; answers how many.
+pub async fn expire_sessions(catalog: &Catalog, staging: &Staging) -> Result<usize, IngestError> {
+    let expired = catalog.expired_upload_sessions(BATCH).await?;
+    for session in &expired {
+        for upload in catalog.session_uploads(&session.session_key).await? {
+            if let Err(e) = staging.remove(&upload.upload_id).await {
+                tracing::warn!(upload = %upload.store_uri, error = %e, "could not remove staged bytes");
+            }
+        }
+        catalog.delete_upload_session(&session.session_key).await?;
+    }
+    if !expired.is_empty() {
+        tracing::info!(sessions = expired.len(), "removed expired upload sessions");
+    }
+    Ok(expired.len())
+}
+
+/// Runs `expire_sessions` every `every`, for as long as the server runs.
+pub async fn expire_periodically(catalog: Catalog, staging: Staging, every: Duration) {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
+    loop {
+        ticks.tick().await;
+        if let Err(e) = expire_sessions(&catalog, &staging).await {
+            tracing::warn!(error = %e, "removing expired upload sessions failed");
+        }
+    }
+}

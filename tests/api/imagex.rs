@@ -1,0 +1,480 @@
+//! Methods 2 and 3 over HTTP: temporary credentials, apply, direct and chunked uploads
+//! (numbered from 0 and from 1), resume, commit, and the reference document's PUT flow.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, fixture, spawn_app, spawn_app_in, spawn_app_with};
+
+const ACTIONS: &str = "/api/common/upload/apply_upload_action";
+
+/// A crc32 as the upload host wants it.
+pub fn crc_hex(bytes: &[u8]) -> String {
+    format!("{:08x}", crc32fast::hash(bytes))
+}
+
+/// `ApplyImageUpload` with an API key; answers the whole reply.
+pub async fn apply(app: &TestApp, key: &str, extra: &str) -> (u16, Value) {
+    let url = app.url(&format!(
+        "{ACTIONS}?Action=ApplyImageUpload&Version=2018-08-01&ServiceId=imgate{extra}"
+    ));
+    let response = app
+        .client
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("apply");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+pub fn store_info(reply: &Value, i: usize) -> (String, String, String) {
+    let info = &reply["Result"]["UploadAddress"]["StoreInfos"][i];
+    let field = |name: &str| info[name].as_str().expect(name).to_owned();
+    (field("StoreUri"), field("Auth"), field("UploadID"))
+}
+
+/// A request to the upload host for `uri` with the StoreInfo's token.
+pub fn host(
+    app: &TestApp,
+    method: reqwest::Method,
+    uri: &str,
+    query: &str,
+    auth: &str,
+) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, app.url(&format!("/api/common/upload/{uri}{query}")))
+        .header("authorization", auth)
+}
+
+pub async fn host_json(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("upload host");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+pub async fn commit(app: &TestApp, key: &str, session_key: &str, oids: &[&str]) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "{ACTIONS}?Action=CommitImageUpload&Version=2018-08-01&ServiceId=imgate"
+        )))
+        .bearer_auth(key)
+        .json(&json!({"SessionKey": session_key, "SuccessOids": oids}))
+        .send()
+        .await
+        .expect("commit");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+fn session_key(reply: &Value) -> String {
+    reply["Result"]["UploadAddress"]["SessionKey"]
+        .as_str()
+        .expect("SessionKey")
+        .to_owned()
+}
+
+/// A text file of `size` bytes (the dataset biz type takes it unchanged).
+pub fn text_of(size: usize) -> Vec<u8> {
+    let line = b"imgate chunked upload test line, plain UTF-8 text.\n";
+    line.iter().copied().cycle().take(size).collect()
+}
+
+async fn fetch(app: &TestApp, url: &str) -> Vec<u8> {
+    let response = app.client.get(url).send().await.expect("get");
+    assert_eq!(response.status(), 200, "{url}");
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+#[tokio::test]
+async fn direct_upload_is_committed_and_served() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let png = fixture("images/rgba.png");
+    let (status, reply) = apply(
+        &app,
+        &key,
+        &format!("&FileExtension=.png&FileSize={}", png.len()),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let hosts = &reply["Result"]["UploadAddress"]["UploadHosts"];
+    assert_eq!(
+        hosts[0],
+        format!(
+            "{}/api/common/upload",
+            app.address.trim_start_matches("http://")
+        )
+    );
+    let (uri, auth, _) = store_info(&reply, 0);
+    assert!(uri.starts_with("imgate/") && uri.ends_with(".png"), "{uri}");
+    let put = host(&app, reqwest::Method::POST, &uri, "", &auth)
+        .header("content-crc32", crc_hex(&png))
+        .body(png.clone());
+    let (status, body) = host_json(put).await;
+    assert_eq!((status, &body["success"]), (200, &json!(0)), "{body}");
+    assert_eq!(body["payload"], json!({"hash": crc_hex(&png), "key": uri}));
+    assert_eq!(
+        app.stored().await,
+        (0, 0),
+        "nothing is an object before the commit"
+    );
+
+    let (status, committed) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 200, "{committed}");
+    let result = &committed["Result"];
+    assert_eq!(result["Results"][0], json!({"Uri": uri, "UriStatus": 2000}));
+    let plugin = &result["PluginResult"][0];
+    assert_eq!(
+        (
+            plugin["ImageWidth"].as_u64(),
+            plugin["ImageHeight"].as_u64()
+        ),
+        (Some(200), Some(200))
+    );
+    assert_eq!(plugin["ImageFormat"], "png");
+    assert_eq!(plugin["FrameCnt"], 1);
+    assert_eq!(plugin["SourceUri"], uri);
+    let served = fetch(&app, plugin["ImageUrl"].as_str().expect("url")).await;
+    assert_eq!(
+        served.len() as u64,
+        plugin["ImageSize"].as_u64().expect("size")
+    );
+    assert_eq!(
+        format!("{:x}", md5::Md5::digest(&served)),
+        plugin["ImageMd5"].as_str().expect("md5")
+    );
+
+    let (status, again) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        again["Result"]["PluginResult"], result["PluginResult"],
+        "committing twice answers the same"
+    );
+}
+
+/// Uploads `bytes` in parts of `part_size`, numbered from `first`, the way tt-uploader
+/// (POST, from 1) or the SDKs (PUT, from 0) do, then completes and commits.
+async fn chunked(
+    app: &TestApp,
+    key: &str,
+    bytes: &[u8],
+    part_size: usize,
+    first: usize,
+    method: reqwest::Method,
+) {
+    let (_, reply) = apply(app, key, "&BizType=2&FileExtension=txt").await;
+    let (uri, auth, _) = store_info(&reply, 0);
+    let (status, init) = host_json(host(app, method.clone(), &uri, "?uploads", &auth)).await;
+    assert_eq!(status, 200, "{init}");
+    let id = init["payload"]["uploadID"]
+        .as_str()
+        .expect("uploadID")
+        .to_owned();
+    let mut list = Vec::new();
+    for (i, part) in bytes.chunks(part_size).enumerate() {
+        let number = first + i;
+        let query = format!("?partNumber={number}&uploadID={id}");
+        let request = host(app, method.clone(), &uri, &query, &auth)
+            .header("content-crc32", crc_hex(part))
+            .header("x-storage-mode", "gateway")
+            .body(part.to_vec());
+        let (status, body) = host_json(request).await;
+        assert_eq!(
+            (status, &body["payload"]["hash"]),
+            (200, &json!(crc_hex(part))),
+            "{body}"
+        );
+        list.push(format!("{number}:{}", crc_hex(part)));
+    }
+    let (_, resumed) = host_json(host(
+        app,
+        reqwest::Method::GET,
+        &uri,
+        &format!("?uploadID={id}"),
+        &auth,
+    ))
+    .await;
+    assert_eq!(
+        resumed["payload"]["partList"]
+            .as_array()
+            .expect("parts")
+            .len(),
+        list.len()
+    );
+    let request = host(app, method, &uri, &format!("?uploadID={id}"), &auth)
+        .header("content-type", "text/plain")
+        .body(list.join(","));
+    let (status, done) = host_json(request).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["payload"], json!({"hash": crc_hex(bytes), "key": uri}));
+    let (status, committed) = commit(app, key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 200, "{committed}");
+    let url = committed["Result"]["PluginResult"][0]["ImageUrl"]
+        .as_str()
+        .expect("url");
+    assert_eq!(
+        fetch(app, url).await,
+        bytes,
+        "the served file is the uploaded one"
+    );
+}
+
+#[tokio::test]
+async fn twelve_mib_chunked_from_one_like_tt_uploader() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    chunked(
+        &app,
+        &key,
+        &text_of(12 * 1024 * 1024),
+        5 * 1024 * 1024,
+        1,
+        reqwest::Method::POST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn twelve_mib_chunked_from_zero_like_the_sdks() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    chunked(
+        &app,
+        &key,
+        &text_of(12 * 1024 * 1024),
+        5 * 1024 * 1024,
+        0,
+        reqwest::Method::PUT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn parts_survive_a_restart() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let bytes = text_of(3 * 1024 * 1024);
+    let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
+    let (uri, auth, _) = store_info(&reply, 0);
+    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
+    let id = init["payload"]["uploadID"]
+        .as_str()
+        .expect("uploadID")
+        .to_owned();
+    let (first, second) = bytes.split_at(2 * 1024 * 1024);
+    let part = |app: &TestApp, n: usize, data: &[u8]| {
+        host(
+            app,
+            reqwest::Method::POST,
+            &uri,
+            &format!("?partNumber={n}&uploadID={id}"),
+            &auth,
+        )
+        .header("content-crc32", crc_hex(data))
+        .body(data.to_vec())
+    };
+    assert_eq!(host_json(part(&app, 1, first)).await.0, 200);
+
+    app.handle.stop(true).await;
+    let TestApp { data_dir, .. } = app;
+    let app = spawn_app_in(data_dir, |_| {}).await;
+
+    let (_, resumed) = host_json(host(
+        &app,
+        reqwest::Method::GET,
+        &uri,
+        &format!("?uploadID={id}"),
+        &auth,
+    ))
+    .await;
+    assert_eq!(
+        resumed["payload"]["partList"],
+        json!([{"partNumber": 1, "crc32": crc_hex(first)}])
+    );
+    assert_eq!(host_json(part(&app, 2, second)).await.0, 200);
+    let list = format!("1:{},2:{}", crc_hex(first), crc_hex(second));
+    let (status, done) = host_json(
+        host(
+            &app,
+            reqwest::Method::POST,
+            &uri,
+            &format!("?uploadID={id}"),
+            &auth,
+        )
+        .body(list),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let (status, committed) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 200, "{committed}");
+    let url = committed["Result"]["PluginResult"][0]["ImageUrl"]
+        .as_str()
+        .expect("url");
+    assert_eq!(fetch(&app, url).await, bytes);
+}
+
+#[tokio::test]
+async fn the_reference_documents_put_flow_works_with_a_session_token() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let response = app
+        .client
+        .post(app.url("/api/playground/upload/auth_token"))
+        .bearer_auth(&key)
+        .json(&json!({"scene": "bot_icon", "data_type": "image"}))
+        .send()
+        .await
+        .expect("auth_token");
+    assert_eq!(response.status(), 200);
+    let token: Value = response.json().await.expect("json");
+    let data = &token["data"];
+    assert_eq!(data["upload_path_prefix"], "bot-icon-image");
+    assert_eq!(data["service_id"], "imgate");
+    assert_eq!(data["schema"], "http");
+    let auth = &data["auth"];
+    assert!(
+        auth["access_key_id"]
+            .as_str()
+            .expect("ak")
+            .starts_with("AKTP")
+    );
+    assert!(auth["expired_time"].as_str().expect("time").len() == 19);
+    let url = format!(
+        "{}://{}/{}/icon.png",
+        data["schema"].as_str().expect("schema"),
+        data["upload_host"].as_str().expect("host"),
+        data["upload_path_prefix"].as_str().expect("prefix"),
+    );
+    let png = fixture("images/orient-6.png");
+    let session_token = auth["session_token"].as_str().expect("token");
+    let response = app
+        .client
+        .put(&url)
+        .bearer_auth(session_token)
+        .body(png)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.expect("json");
+    assert_eq!(reply["code"], 0, "{reply}");
+    assert!(
+        reply["data"]["upload_uri"]
+            .as_str()
+            .expect("uri")
+            .starts_with("BIZ_BOT_ICON/")
+    );
+    assert_eq!(
+        (
+            reply["data"]["width"].as_u64(),
+            reply["data"]["height"].as_u64()
+        ),
+        (Some(120), Some(80))
+    );
+    fetch(&app, reply["data"]["upload_url"].as_str().expect("url")).await;
+
+    // The same token applies through the ImageX actions, for its own biz type only.
+    let (status, applied) = apply(&app, session_token, "&FileExtension=.png").await;
+    assert_eq!(status, 200, "{applied}");
+    let response = app
+        .client
+        .put(url.replace("bot-icon-image", "bot-dataset"))
+        .bearer_auth(session_token)
+        .body(fixture("files/sample.txt"))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn preflights_are_answered_for_allowed_origins() {
+    let app =
+        spawn_app_with(|s| s.imagex.cors_origins = vec!["https://studio.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url(ACTIONS))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, x-date")
+            .send()
+    };
+    let allowed = preflight("https://studio.example.com")
+        .await
+        .expect("options");
+    assert_eq!(allowed.status(), 204);
+    let h = allowed.headers();
+    assert_eq!(
+        h["access-control-allow-origin"],
+        "https://studio.example.com"
+    );
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .expect("ascii")
+            .contains("content-crc32")
+    );
+    let other = preflight("https://evil.example.com")
+        .await
+        .expect("options");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn expired_sessions_and_their_parts_are_removed() {
+    let app = spawn_app_with(|s| {
+        s.imagex.session_ttl = imgate::config::Duration::from_secs(1);
+        s.imagex.cleanup_interval = imgate::config::Duration::from_secs(1);
+    })
+    .await;
+    let key = app.upload_key().await;
+    let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
+    let (uri, auth, _) = store_info(&reply, 0);
+    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
+    let id = init["payload"]["uploadID"]
+        .as_str()
+        .expect("uploadID")
+        .to_owned();
+    let part = text_of(1000);
+    let request = host(
+        &app,
+        reqwest::Method::POST,
+        &uri,
+        &format!("?partNumber=1&uploadID={id}"),
+        &auth,
+    )
+    .body(part);
+    assert_eq!(host_json(request).await.0, 200);
+    let staging = app.data_dir.path().join("staging");
+    let staged = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(staged(&staging), 1);
+    let mut gone = false;
+    for _ in 0..100 {
+        let session = app
+            .catalog
+            .find_upload_session(&session_key(&reply))
+            .await
+            .expect("catalog");
+        if session.is_none() && staged(&staging) == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        gone,
+        "the expired session and its staged part were not removed"
+    );
+    assert!(
+        app.catalog
+            .find_upload(&uri)
+            .await
+            .expect("catalog")
+            .is_none()
+    );
+}
+
+use md5::Digest;
