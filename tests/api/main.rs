@@ -7,6 +7,7 @@ mod cli;
 mod health;
 mod helpers;
 mod imagex;
+mod imagex_bad;
 mod pipeline;
 mod sessions;
 mod storage;
