@@ -18,6 +18,8 @@ use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
 use crate::storage::LocalStorage;
 
+mod tls;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot prepare {what}: {source}")]
@@ -27,6 +29,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
@@ -144,6 +148,13 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
     };
+    let tls = state
+        .settings
+        .server
+        .tls
+        .as_ref()
+        .map(tls::server_config)
+        .transpose()?;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let prefix = data.settings.cdn.path_prefix.clone();
@@ -153,9 +164,10 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .wrap(from_fn(http::request_id::middleware))
             .configure(|cfg| http::routes(cfg, &prefix))
     })
-    .workers(workers)
-    .listen(listener)
-    .map_err(io_error("HTTP listener"))?
-    .run();
-    Ok(server)
+    .workers(workers);
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config),
+        None => server.listen(listener),
+    };
+    Ok(server.map_err(io_error("HTTP listener"))?.run())
 }
