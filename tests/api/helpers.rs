@@ -42,7 +42,12 @@ pub async fn spawn_app_in(data_dir: TempDir, configure: impl FnOnce(&mut Setting
     let app = Application::build(settings.clone())
         .await
         .expect("server builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let scheme = if settings.server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let address = format!("{scheme}://127.0.0.1:{}", app.port());
     let public_base = app.public_base().to_owned();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

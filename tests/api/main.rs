@@ -9,5 +9,6 @@ mod helpers;
 mod imagex;
 mod imagex_bad;
 mod pipeline;
+mod sdk;
 mod sessions;
 mod storage;

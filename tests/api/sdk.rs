@@ -1,0 +1,148 @@
+//! The real Volcengine Python SDK (PyPI `volcengine`) uploads through imgate over https,
+//! with temporary credentials: apply, upload and commit as the SDK does them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use imgate::auth::{Sealer, load_or_create_secret};
+use imgate::clock::unix_now;
+use imgate::config::TlsSettings;
+use serde_json::Value;
+
+use crate::helpers::spawn_app_with;
+
+/// The Python that has the SDK: `IMGATE_SDK_PYTHON`, or a virtual environment made once
+/// under the target directory from `tests/sdk/requirements.txt`.
+fn sdk_python() -> PathBuf {
+    if let Ok(python) = std::env::var("IMGATE_SDK_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
+    let python = venv.join("bin/python");
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import volcengine"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+        let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/requirements.txt");
+        run(Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "-r"])
+            .arg(requirements));
+    }
+    python
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().expect("command starts");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost.
+fn certificate(dir: &Path) -> TlsSettings {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    TlsSettings { cert, key }
+}
+
+#[tokio::test]
+async fn the_volcengine_python_sdk_uploads_over_https() {
+    let python = tokio::task::spawn_blocking(sdk_python).await.expect("venv");
+    let certs = tempfile::tempdir().expect("dir");
+    let tls = certificate(certs.path());
+    let ca = tls.cert.clone();
+    let ca_for_curl = ca.clone();
+    let app = spawn_app_with(|s| s.server.tls = Some(tls)).await;
+    let secret = load_or_create_secret(None, app.data_dir.path()).expect("secret");
+    let creds = Sealer::new(&secret).issue_credentials("user:1", 1, unix_now() + 600);
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/photo-progressive.jpg");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/volc_upload.py");
+    let host = app.address.trim_start_matches("https://").to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .env("IMGATE_HOST", host)
+            .env("IMGATE_AK", &creds.access_key_id)
+            .env("IMGATE_SK", &creds.secret_access_key)
+            .env("IMGATE_SESSION_TOKEN", &creds.session_token)
+            .env("IMGATE_SERVICE_ID", "imgate")
+            .env("IMGATE_FILE", image)
+            .env("IMGATE_CA", ca)
+            .output()
+            .expect("the SDK script runs")
+    })
+    .await
+    .expect("joined");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    let reply: Value = serde_json::from_str(line).unwrap_or_else(|_| {
+        panic!(
+            "no JSON from the SDK script: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(reply["ok"], true, "{reply}");
+    let text = reply.to_string();
+    let uri = text
+        .split('"')
+        .find(|part| part.starts_with("imgate/") && part.ends_with(".jpg"))
+        .unwrap_or_else(|| panic!("no stored ImageUri in {reply}"))
+        .to_owned();
+    let record = app
+        .catalog
+        .find_object(&uri)
+        .await
+        .expect("catalog")
+        .expect("the object is recorded");
+    assert_eq!((record.width, record.height), (Some(640), Some(480)));
+    let stored = imgate::storage::LocalStorage::open(app.settings.storage_root())
+        .await
+        .expect("store");
+    let key = imgate::storage::ObjectKey::parse(&uri).expect("key");
+    let bytes = imgate::storage::read_all(&stored, &key)
+        .await
+        .expect("stored bytes");
+    assert_eq!(bytes.len() as i64, record.size);
+
+    let url = format!("{}/{uri}", app.public_base);
+    let served = run(Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code} %{size_download}",
+            "--cacert",
+        ])
+        .arg(&ca_for_curl)
+        .arg(&url));
+    assert_eq!(served, format!("200 {}", record.size), "{url} over https");
+}
