@@ -4,11 +4,13 @@
 mod duration;
 mod layers;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cdn::{TemplateSettings, default_templates};
 use crate::pipeline::PipelineSettings;
 
 pub use duration::Duration;
@@ -100,6 +102,14 @@ pub struct CdnSettings {
     /// Secrets for URL signatures: the first signs, any verifies (rotation). Default: the
     /// auth secret.
     pub signing_secrets: Vec<String>,
+    /// Named templates for variant URLs. Default `resize`, `crop` and `noop`.
+    pub templates: BTreeMap<String, TemplateSettings>,
+    /// Largest width or height a template URL may ask for. Default 4096.
+    pub max_side: u32,
+    /// When not empty, the only widths and heights template URLs may ask for. Default empty.
+    pub allowed_sizes: Vec<u32>,
+    /// Quality (1-100) of lossy variants made from template URLs. Default 80.
+    pub variant_quality: u8,
 }
 
 /// The ImageX flow (methods 2 and 3).
@@ -206,6 +216,10 @@ impl Default for CdnSettings {
             private: false,
             url_ttl: Duration::from_secs(3600),
             signing_secrets: Vec::new(),
+            templates: default_templates(),
+            max_side: 4096,
+            allowed_sizes: Vec::new(),
+            variant_quality: 80,
         }
     }
 }

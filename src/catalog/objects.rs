@@ -63,6 +63,31 @@ impl Catalog {
         .await?)
     }
 
+    /// URIs of the variants recorded for `uri`.
+    pub async fn variants_of(&self, uri: &str) -> Result<Vec<String>, CatalogError> {
+        Ok(
+            sqlx::query_scalar("SELECT uri FROM objects WHERE parent = ? ORDER BY uri")
+                .bind(uri)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Removes the record of `uri` and of its variants; `false` when there was none.
+    pub async fn delete_object(&self, uri: &str) -> Result<bool, CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM objects WHERE parent = ?")
+            .bind(uri)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM objects WHERE uri = ?")
+            .bind(uri)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn count_objects(&self) -> Result<i64, CatalogError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM objects")
             .fetch_one(&self.pool)

@@ -2,12 +2,19 @@
 //! objects are served with. The route itself is in `http::cdn`.
 
 mod conditional;
+mod flights;
 mod range;
 mod signing;
+mod template;
 
 pub use conditional::{etag_for, none_match};
+pub use flights::Flights;
 pub use range::{RangeRequest, parse_range};
 pub use signing::{SignatureError, UrlSigner};
+pub use template::{
+    FormatChoice, Operation, TemplateOp, TemplateRules, TemplateSettings, VariantRequest,
+    default_templates, parse as parse_template,
+};
 
 use crate::catalog::unix_now;
 

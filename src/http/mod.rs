@@ -7,6 +7,7 @@ mod cors;
 mod health;
 pub mod identity;
 mod imagex;
+mod objects;
 mod passport;
 pub mod request_id;
 
@@ -38,6 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
             web::post().to(passport::logout),
         )
         .route("/api/passport/web/logout", web::post().to(passport::logout))
+        .route(
+            "/api/playground_api/get_imagex_url",
+            web::post().to(objects::get_imagex_url),
+        )
+        .route(
+            "/api/common/upload/object/{uri:.+}",
+            web::delete().to(objects::delete_object),
+        )
         .configure(imagex::routes)
         .route(
             &format!("{cdn_prefix}/{{uri:.+}}"),

@@ -13,7 +13,7 @@ pub use biz::BizType;
 pub use expiry::{expire_periodically, expire_sessions};
 pub use sniff::{Category, FileType, TypeMismatch};
 pub use staging::{Staged, Staging, StagingError};
-pub use store::{Prepared, PreparedFile, new_stem, store_object};
+pub use store::{Prepared, PreparedFile, new_stem, store_object, store_variant};
 
 use crate::catalog::CatalogError;
 use crate::pipeline::{self, PipelineError, PipelineSettings, PoolError};

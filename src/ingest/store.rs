@@ -101,6 +101,32 @@ pub async fn store_object(
     Ok(records)
 }
 
+/// Stores one variant of `parent` under `key` and records it.
+pub async fn store_variant(
+    storage: &dyn Storage,
+    catalog: &Catalog,
+    key: &str,
+    parent: &ObjectRecord,
+    file: PreparedFile,
+) -> Result<ObjectRecord, IngestError> {
+    let object_key = ObjectKey::parse(key).map_err(|e| IngestError::Worker(e.to_string()))?;
+    let biz = BizType::from_code(parent.biz_type).unwrap_or(BizType::BOT_DATASET);
+    let record = record(
+        key,
+        Some(parent.uri.clone()),
+        &parent.owner,
+        biz,
+        &file,
+        unix_now(),
+    );
+    storage.put(&object_key, stream_of(file.bytes)).await?;
+    if let Err(error) = catalog.insert_objects(std::slice::from_ref(&record)).await {
+        let _ = storage.delete(&object_key).await;
+        return Err(error.into());
+    }
+    Ok(record)
+}
+
 fn record(
     uri: &str,
     parent: Option<String>,

@@ -13,6 +13,7 @@ mod pixels;
 mod pool;
 mod probe;
 mod profile;
+mod render;
 mod resize;
 
 pub use decode::{decode, scale_eighths};
@@ -22,7 +23,8 @@ pub use pixels::{Pixels, exif_orientation};
 pub use pool::{PoolError, ProcessingPool};
 pub use probe::{Probe, probe};
 pub use profile::{FormatPolicy, PipelineSettings, Profile, VariantFormat};
-pub use resize::{fit_within, square};
+pub use render::render;
+pub use resize::{cover, fit_within, square};
 
 use crate::ingest::FileType;
 

@@ -31,6 +31,17 @@ pub fn square(pixels: &Pixels, size: u32) -> Pixels {
     resize(pixels, Some(crop), out, out)
 }
 
+/// Exactly `w x h`: scaled to cover it and centre-cropped.
+pub fn cover(pixels: &Pixels, w: u32, h: u32) -> Pixels {
+    let scale =
+        (f64::from(w) / f64::from(pixels.width)).max(f64::from(h) / f64::from(pixels.height));
+    let crop_w = (f64::from(w) / scale).min(f64::from(pixels.width));
+    let crop_h = (f64::from(h) / scale).min(f64::from(pixels.height));
+    let left = (f64::from(pixels.width) - crop_w) / 2.0;
+    let top = (f64::from(pixels.height) - crop_h) / 2.0;
+    resize(pixels, Some((left, top, crop_w, crop_h)), w, h)
+}
+
 fn resize(pixels: &Pixels, crop: Option<(f64, f64, f64, f64)>, w: u32, h: u32) -> Pixels {
     let kind = if pixels.has_alpha() {
         PixelType::U8x4

@@ -103,6 +103,7 @@ impl Application {
         let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
             .map_err(io_error("processing pool"))?;
         let state = AppState {
+            flights: Arc::default(),
             pool,
             staging,
             auth: Authenticator::new(

@@ -12,3 +12,4 @@ mod pipeline;
 mod sdk;
 mod sessions;
 mod storage;
+mod variants;

@@ -1,55 +1,41 @@
-//! `GET|HEAD {path_prefix}/{uri}`: serves stored objects with validators, ranges and
-//! caching headers, like a CDN origin.
+//! Answers a GET or HEAD for a stored object (an original or a variant) with validators,
+//! ranges and caching headers, like a CDN origin.
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HttpDate};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures_util::stream;
-use serde::Deserialize;
 
-use crate::catalog::{ObjectRecord, unix_now};
+use crate::catalog::ObjectRecord;
 use crate::cdn::{RangeRequest, etag_for, none_match, parse_range};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{ObjectKey, StorageError};
 
-/// Cache lifetime of public objects: their URIs are never reused for other bytes.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-#[derive(Debug, Deserialize)]
-struct Signature {
-    #[serde(rename = "x-expires")]
-    expires: Option<String>,
-    #[serde(rename = "x-signature")]
-    signature: Option<String>,
-}
-
-pub async fn serve(
-    req: HttpRequest,
-    uri: web::Path<String>,
-    state: web::Data<AppState>,
+/// Serves `record`; `extra` adds headers of the caller's (cache status, `Vary`).
+pub async fn respond(
+    req: &HttpRequest,
+    record: &ObjectRecord,
+    state: &AppState,
+    cache_control: &str,
+    extra: impl FnOnce(&mut HttpResponseBuilder),
 ) -> Result<HttpResponse, ApiError> {
-    let uri = uri.into_inner();
-    let key = ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
-    let cache_control = authorize(&req, &uri, &state)?;
-    let record = state
-        .catalog
-        .find_object(&uri)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let uri = &record.uri;
+    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
     let etag = etag_for(&record.sha256);
     let mut response = HttpResponse::Ok();
-    common_headers(&mut response, &record, &etag, &cache_control);
-    if not_modified(&req, &etag, record.created_at) {
+    common_headers(&mut response, record, &etag, cache_control);
+    extra(&mut response);
+    if not_modified(req, &etag, record.created_at) {
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
     }
     let size = u64::try_from(record.size).unwrap_or(0);
-    let range = match header_str(&req, header::IF_RANGE) {
+    let range = match header_str(req, header::IF_RANGE) {
         Some(validator) if validator.trim() != etag => RangeRequest::Whole,
-        _ => parse_range(header_str(&req, header::RANGE), size),
+        _ => parse_range(header_str(req, header::RANGE), size),
     };
     let (range, length) = match range {
         RangeRequest::Whole => (None, size),
@@ -80,34 +66,6 @@ pub async fn serve(
         ApiError::from(e)
     })?;
     Ok(response.body(SizedStream::new(length, read.body)))
-}
-
-/// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
-fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, ApiError> {
-    let Some(signer) = state.urls.signer() else {
-        return Ok(IMMUTABLE.to_owned());
-    };
-    let query = web::Query::<Signature>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or(Signature {
-            expires: None,
-            signature: None,
-        });
-    let now = unix_now();
-    signer
-        .verify(
-            uri,
-            query.expires.as_deref(),
-            query.signature.as_deref(),
-            now,
-        )
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    let expires: i64 = query
-        .expires
-        .as_deref()
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(now);
-    Ok(format!("private, max-age={}", (expires - now).max(0)))
 }
 
 fn common_headers(

@@ -1,0 +1,81 @@
+//! `GET|HEAD {path_prefix}/{uri}`: stored objects, and variants made from template URLs
+//! (`{uri}~tplv-{service}-{template}.{format}`), signed in private deployments.
+
+mod object;
+mod variant;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::catalog::unix_now;
+use crate::cdn::{TemplateRules, parse_template};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::ObjectKey;
+
+/// Cache lifetime of public objects: their URIs are never reused for other bytes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[derive(Debug, Deserialize)]
+struct Signature {
+    #[serde(rename = "x-expires")]
+    expires: Option<String>,
+    #[serde(rename = "x-signature")]
+    signature: Option<String>,
+}
+
+pub async fn serve(
+    req: HttpRequest,
+    uri: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = uri.into_inner();
+    ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
+    let cache_control = authorize(&req, &uri, &state)?;
+    let cdn = &state.settings.cdn;
+    let rules = TemplateRules {
+        service_id: &state.settings.imagex.service_id,
+        templates: &cdn.templates,
+        max_side: cdn.max_side,
+        allowed_sizes: &cdn.allowed_sizes,
+    };
+    if let Some(variant) = parse_template(&uri, &rules) {
+        let variant =
+            variant.map_err(|why| ApiError::BadRequest(format!("template URL: {why}")))?;
+        return variant::serve(&req, variant, &state, &cache_control).await;
+    }
+    let record = state
+        .catalog
+        .find_object(&uri)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    object::respond(&req, &record, &state, &cache_control, |_| {}).await
+}
+
+/// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
+fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, ApiError> {
+    let Some(signer) = state.urls.signer() else {
+        return Ok(IMMUTABLE.to_owned());
+    };
+    let query = web::Query::<Signature>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or(Signature {
+            expires: None,
+            signature: None,
+        });
+    let now = unix_now();
+    signer
+        .verify(
+            uri,
+            query.expires.as_deref(),
+            query.signature.as_deref(),
+            now,
+        )
+        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    let expires: i64 = query
+        .expires
+        .as_deref()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(now);
+    Ok(format!("private, max-age={}", (expires - now).max(0)))
+}

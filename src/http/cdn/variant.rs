@@ -1,0 +1,103 @@
+//! A template URL: served from storage when the variant exists (`X-Imgate-Cache: hit`),
+//! otherwise made once from the original under a per-key lock (`miss`) while concurrent
+//! requests for it wait, then stored under its deterministic key.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::object::respond;
+use crate::catalog::ObjectRecord;
+use crate::cdn::{FormatChoice, VariantRequest};
+use crate::error::ApiError;
+use crate::ingest::{self, FileType, IngestError, PreparedFile};
+use crate::pipeline;
+use crate::state::AppState;
+use crate::storage::{ObjectKey, read_all};
+
+const CACHE_HEADER: &str = "x-imgate-cache";
+
+pub async fn serve(
+    req: &HttpRequest,
+    variant: VariantRequest,
+    state: &AppState,
+    cache_control: &str,
+) -> Result<HttpResponse, ApiError> {
+    let base = state
+        .catalog
+        .find_object(&variant.base)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if base.kind != "image" || base.parent.is_some() {
+        return Err(ApiError::BadRequest(format!(
+            "`{}` is not an original image; template URLs make variants of images",
+            base.uri
+        )));
+    }
+    let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
+    let (format, negotiated) = match variant.format {
+        FormatChoice::Exactly(format) => (format, false),
+        FormatChoice::Stored => (encodable(stored), false),
+        FormatChoice::Negotiated if accepts_webp(req) => (FileType::Webp, true),
+        FormatChoice::Negotiated => (encodable(stored), true),
+    };
+    let key = variant.key(&state.settings.imagex.service_id, format);
+    let (record, cache) = match state.catalog.find_object(&key).await? {
+        Some(record) => (record, "hit"),
+        None => {
+            let lock = state.flights.lock_for(&key);
+            let _made_once = lock.lock().await;
+            match state.catalog.find_object(&key).await? {
+                Some(record) => (record, "hit"),
+                None => (make(state, &base, &variant, &key, format).await?, "miss"),
+            }
+        }
+    };
+    respond(req, &record, state, cache_control, |response| {
+        response.insert_header((CACHE_HEADER, cache));
+        if negotiated {
+            response.insert_header((header::VARY, HeaderValue::from_static("Accept")));
+        }
+    })
+    .await
+}
+
+/// GIF variants are written as PNG.
+fn encodable(stored: FileType) -> FileType {
+    if stored == FileType::Gif {
+        FileType::Png
+    } else {
+        stored
+    }
+}
+
+fn accepts_webp(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("image/webp"))
+}
+
+async fn make(
+    state: &AppState,
+    base: &ObjectRecord,
+    variant: &VariantRequest,
+    key: &str,
+    format: FileType,
+) -> Result<ObjectRecord, ApiError> {
+    let source_key = ObjectKey::parse(&base.uri).map_err(ApiError::internal)?;
+    let bytes = read_all(state.storage.as_ref(), &source_key).await?;
+    let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
+    let operation = variant.operation;
+    let quality = state.settings.cdn.variant_quality;
+    let limits = state.settings.pipeline.limits;
+    let file = state
+        .pool
+        .run(move || {
+            pipeline::render(&bytes, stored, operation, format, quality, &limits)
+                .map(PreparedFile::from_output)
+        })
+        .await
+        .map_err(IngestError::from)?
+        .map_err(IngestError::from)?;
+    Ok(ingest::store_variant(state.storage.as_ref(), &state.catalog, key, base, file).await?)
+}

@@ -1,0 +1,115 @@
+//! What a caller does with stored objects besides reading them: fresh URLs
+//! (`POST /api/playground_api/get_imagex_url`, Coze Studio's route for refreshing signed
+//! URLs) and deletion (`DELETE /api/common/upload/object/{uri}`).
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::body::{parse_json, read_limited};
+use super::identity::Caller;
+use crate::auth::Scope;
+use crate::cdn::{TemplateRules, parse_template};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::ObjectKey;
+
+/// Most URIs one refresh may name.
+const MAX_URIS: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+struct UrlRequest {
+    uris: Vec<String>,
+}
+
+/// Fresh URLs for objects that exist and for valid template URLs of originals that exist
+/// (anything else is left out of `url_info`).
+pub async fn get_imagex_url(
+    req: HttpRequest,
+    caller: Caller,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.0.has_scope(Scope::Read) && !caller.0.has_scope(Scope::Upload) {
+        return Err(ApiError::Forbidden(
+            "this credential may not read objects".into(),
+        ));
+    }
+    let body = read_limited(&req, payload, 256 * 1024, |_| {
+        ApiError::TooLarge("the request is over 262144 bytes".into())
+    })
+    .await?;
+    let request: UrlRequest = parse_json(&body)?;
+    if request.uris.len() > MAX_URIS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_URIS} uris per request"
+        )));
+    }
+    let cdn = &state.settings.cdn;
+    let rules = TemplateRules {
+        service_id: &state.settings.imagex.service_id,
+        templates: &cdn.templates,
+        max_side: cdn.max_side,
+        allowed_sizes: &cdn.allowed_sizes,
+    };
+    let mut url_info = BTreeMap::new();
+    for uri in request.uris {
+        let object = match parse_template(&uri, &rules) {
+            Some(Ok(variant)) => variant.base,
+            Some(Err(_)) => continue,
+            None => uri.clone(),
+        };
+        if state.catalog.find_object(&object).await?.is_some() {
+            url_info.insert(uri.clone(), json!({"url": state.urls.url_for(&uri)}));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .json(json!({"code": 0, "msg": "success", "data": {"url_info": url_info}})))
+}
+
+/// Deletes an original and every variant of it, from the catalog first (so nothing more is
+/// served) and then from storage.
+pub async fn delete_object(
+    caller: Caller,
+    uri: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = uri.into_inner();
+    let key = ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
+    let record = state
+        .catalog
+        .find_object(&uri)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(parent) = &record.parent {
+        return Err(ApiError::BadRequest(format!(
+            "`{uri}` is a variant; delete its original `{parent}`"
+        )));
+    }
+    if !caller.0.owns(&record.owner) {
+        return Err(ApiError::Forbidden(
+            "only the owner or an admin key may delete this object".into(),
+        ));
+    }
+    let mut variants = state.catalog.variants_of(&uri).await?;
+    if !state.catalog.delete_object(&uri).await? {
+        return Err(ApiError::NotFound);
+    }
+    for stray in state.storage.list(&format!("{uri}~")).await? {
+        if !variants.contains(&stray.to_string()) {
+            variants.push(stray.to_string());
+        }
+    }
+    let mut deleted = vec![uri.clone()];
+    state.storage.delete(&key).await?;
+    for variant in variants {
+        if let Ok(variant_key) = ObjectKey::parse(&variant) {
+            state.storage.delete(&variant_key).await?;
+            deleted.push(variant);
+        }
+    }
+    tracing::info!(%uri, files = deleted.len(), "deleted object");
+    Ok(HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": {"deleted": deleted}})))
+}

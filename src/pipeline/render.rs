@@ -1,0 +1,84 @@
+//! Renders a variant of a stored original for a template URL: decode once (shrinking JPEGs
+//! on load), fit or fill the asked size without upscaling, encode. Stored originals are
+//! already upright, sRGB and free of metadata, so none of that is redone.
+
+use super::{
+    DecodeLimits, Effort, Output, PipelineError, Pixels, decode, encode, fit_within, probe,
+};
+use crate::cdn::Operation;
+use crate::ingest::FileType;
+
+pub fn render(
+    bytes: &[u8],
+    stored: FileType,
+    operation: Operation,
+    format: FileType,
+    quality: u8,
+    limits: &DecodeLimits,
+) -> Result<Output, PipelineError> {
+    let probe = probe(bytes, stored)?;
+    limits.check(probe.width, probe.height, 1)?;
+    let min_side = match operation {
+        Operation::Fit { width, height } => {
+            fit_scale_need(probe.width, probe.height, width, height)
+        }
+        Operation::Fill { width, height } => width.max(height),
+        Operation::Identity => u32::MAX,
+    };
+    let pixels = decode(bytes, &probe, limits, min_side)?;
+    let shaped = match operation {
+        Operation::Fit { width, height } => fit_inside(pixels, width, height),
+        Operation::Fill { width, height } => fill(&pixels, width, height),
+        Operation::Identity => pixels,
+    };
+    let format = if format == FileType::Gif {
+        FileType::Png
+    } else {
+        format
+    };
+    Ok(Output {
+        bytes: encode(&shaped, format, quality, Effort::Fast)?,
+        format,
+        width: shaped.width,
+        height: shaped.height,
+        frames: 1,
+    })
+}
+
+/// The shorter side the decoder must keep so that fitting into `w x h` needs no upscale.
+fn fit_scale_need(source_w: u32, source_h: u32, w: u32, h: u32) -> u32 {
+    let scale = (f64::from(w) / f64::from(source_w))
+        .min(f64::from(h) / f64::from(source_h))
+        .min(1.0);
+    (f64::from(source_w.min(source_h)) * scale).ceil() as u32
+}
+
+/// Fits inside `w x h`, keeping the aspect ratio, never upscaling.
+fn fit_inside(pixels: Pixels, w: u32, h: u32) -> Pixels {
+    let scale =
+        (f64::from(w) / f64::from(pixels.width)).min(f64::from(h) / f64::from(pixels.height));
+    if scale >= 1.0 {
+        return pixels;
+    }
+    let long = (f64::from(pixels.width.max(pixels.height)) * scale)
+        .round()
+        .max(1.0) as u32;
+    fit_within(pixels, long)
+}
+
+/// Covers `w x h` and centre-crops to it; a source too small keeps its size but takes the
+/// asked aspect ratio.
+fn fill(pixels: &Pixels, w: u32, h: u32) -> Pixels {
+    let scale =
+        (f64::from(w) / f64::from(pixels.width)).max(f64::from(h) / f64::from(pixels.height));
+    let (out_w, out_h) = if scale > 1.0 {
+        let shrink = 1.0 / scale;
+        (
+            (f64::from(w) * shrink).round().max(1.0) as u32,
+            (f64::from(h) * shrink).round().max(1.0) as u32,
+        )
+    } else {
+        (w, h)
+    };
+    super::resize::cover(pixels, out_w, out_h)
+}
