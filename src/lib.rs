@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cdn;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -33,7 +33,7 @@ pub enum KeysCommand {
     Revoke { id: i64 },
 }
 
-fn parse_biz_type(text: &str) -> Result<BizType, String> {
+pub fn parse_biz_type(text: &str) -> Result<BizType, String> {
     text.parse::<i64>()
         .ok()
         .and_then(BizType::from_code)

@@ -1,6 +1,7 @@
 //! The `imgate` command line: what each command means, and the code that carries it out.
 
 mod keys;
+mod upload;
 mod users;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ enum Command {
     /// Manage users who log in on the web.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Upload files to a server.
+    Upload(upload::UploadArgs),
 }
 
 impl Cli {
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Keys(command) => keys::run(command, &settings).await,
             Command::Users(command) => users::run(command, &settings).await,
+            Command::Upload(args) => upload::run(args).await,
         }
     });
     match outcome {

@@ -4,6 +4,7 @@ mod auth;
 mod bot_upload;
 mod cdn;
 mod cli;
+mod client;
 mod health;
 mod helpers;
 mod imagex;
