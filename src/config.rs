@@ -110,6 +110,13 @@ pub struct CdnSettings {
     pub allowed_sizes: Vec<u32>,
     /// Quality (1-100) of lossy variants made from template URLs. Default 80.
     pub variant_quality: u8,
+    /// Memory for the bodies of recently served small objects, in bytes. Default 64 MiB.
+    pub memory_cache_bytes: usize,
+    /// Most object records kept in memory. Default 100000.
+    pub memory_cache_entries: usize,
+    /// How long an object stays in memory (how late another instance's deletion is seen).
+    /// Default `60s`.
+    pub memory_cache_ttl: Duration,
 }
 
 /// The ImageX flow (methods 2 and 3).
@@ -220,6 +227,9 @@ impl Default for CdnSettings {
             max_side: 4096,
             allowed_sizes: Vec::new(),
             variant_quality: 80,
+            memory_cache_bytes: 64 * 1024 * 1024,
+            memory_cache_entries: 100_000,
+            memory_cache_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::catalog::Catalog;
-use crate::cdn::{Flights, UrlBuilder};
+use crate::cdn::{Flights, HotCache, UrlBuilder};
 use crate::config::Settings;
 use crate::ingest::Staging;
 use crate::pipeline::ProcessingPool;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub auth: Authenticator,
     pub urls: UrlBuilder,
+    /// Recently served objects, in memory.
+    pub hot: Arc<HotCache>,
     /// One generation at a time per missing variant.
     pub flights: Arc<Flights>,
     /// Bytes of ImageX uploads before their commit.

@@ -3,12 +3,14 @@
 
 mod conditional;
 mod flights;
+mod hot;
 mod range;
 mod signing;
 mod template;
 
 pub use conditional::{etag_for, none_match};
 pub use flights::Flights;
+pub use hot::{Hot, HotCache};
 pub use range::{RangeRequest, parse_range};
 pub use signing::{SignatureError, UrlSigner};
 pub use template::{

@@ -97,6 +97,7 @@ pub async fn delete_object(
     if !state.catalog.delete_object(&uri).await? {
         return Err(ApiError::NotFound);
     }
+    state.hot.forget_object(&uri);
     for stray in state.storage.list(&format!("{uri}~")).await? {
         if !variants.contains(&stray.to_string()) {
             variants.push(stray.to_string());

@@ -19,11 +19,20 @@ pub fn current() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
+/// A random prefix per process and a counter: unique, and no system call per request.
+fn next_id() -> String {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| crate::auth::random_hex(4));
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}{n:08x}")
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = crate::auth::random_hex(8);
+    let id = next_id();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let mut response = REQUEST_ID.scope(id.clone(), next.call(req)).await?;

@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::{Authenticator, Sealer, SessionSigner, load_or_create_secret};
 use crate::catalog::{Catalog, CatalogError};
-use crate::cdn::{UrlBuilder, UrlSigner};
+use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
 use crate::config::Settings;
 use crate::http;
 use crate::ingest::{Staging, expire_periodically};
@@ -102,7 +102,14 @@ impl Application {
         ));
         let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
             .map_err(io_error("processing pool"))?;
+        let cdn = &settings.cdn;
+        let hot = HotCache::new(
+            cdn.memory_cache_bytes,
+            cdn.memory_cache_entries,
+            cdn.memory_cache_ttl.as_std(),
+        );
         let state = AppState {
+            hot: Arc::new(hot),
             flights: Arc::default(),
             pool,
             staging,

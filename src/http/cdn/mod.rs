@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::catalog::unix_now;
-use crate::cdn::{TemplateRules, parse_template};
+use crate::cdn::{Hot, TemplateRules, parse_template};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::ObjectKey;
@@ -44,12 +44,23 @@ pub async fn serve(
             variant.map_err(|why| ApiError::BadRequest(format!("template URL: {why}")))?;
         return variant::serve(&req, variant, &state, &cache_control).await;
     }
-    let record = state
-        .catalog
-        .find_object(&uri)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    object::respond(&req, &record, &state, &cache_control, |_| {}).await
+    let hot = find(&state, &uri).await?.ok_or(ApiError::NotFound)?;
+    object::respond(&req, &hot, &state, &cache_control, |_| {}).await
+}
+
+/// An object's record, from the hot cache or else the catalog (and then kept).
+async fn find(state: &AppState, uri: &str) -> Result<Option<Hot>, ApiError> {
+    if let Some(hot) = state.hot.get(uri) {
+        return Ok(Some(hot));
+    }
+    let Some(record) = state.catalog.find_object(uri).await? else {
+        return Ok(None);
+    };
+    state.hot.put(record.clone(), None);
+    Ok(Some(Hot {
+        record: std::sync::Arc::new(record),
+        body: None,
+    }))
 }
 
 /// Checks the URL signature in private deployments; answers the `Cache-Control` to use.

@@ -10,19 +10,25 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures_util::stream;
 
 use crate::catalog::ObjectRecord;
+use crate::cdn::Hot;
 use crate::cdn::{RangeRequest, etag_for, none_match, parse_range};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{ObjectKey, StorageError};
+use crate::storage::{ObjectKey, StorageError, read_all};
 
-/// Serves `record`; `extra` adds headers of the caller's (cache status, `Vary`).
+/// Objects up to this size are read whole and kept in the hot cache once served.
+const KEEP_IN_MEMORY: u64 = 256 * 1024;
+
+/// Serves an object, from memory when its bytes are there; `extra` adds headers of the
+/// caller's (cache status, `Vary`).
 pub async fn respond(
     req: &HttpRequest,
-    record: &ObjectRecord,
+    hot: &Hot,
     state: &AppState,
     cache_control: &str,
     extra: impl FnOnce(&mut HttpResponseBuilder),
 ) -> Result<HttpResponse, ApiError> {
+    let record: &ObjectRecord = &hot.record;
     let uri = &record.uri;
     let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
     let etag = etag_for(&record.sha256);
@@ -59,12 +65,27 @@ pub async fn respond(
             stream::empty::<Result<_, StorageError>>(),
         )));
     }
-    let read = state.storage.get(&key, range).await.map_err(|e| {
+    let missing = |e: StorageError| {
         if matches!(e, StorageError::NotFound(_)) {
             tracing::warn!(%uri, "catalogued object is missing from storage");
         }
         ApiError::from(e)
-    })?;
+    };
+    if let Some(bytes) = &hot.body {
+        let part = range.map_or_else(
+            || bytes.clone(),
+            |r| bytes.slice(r.start as usize..=r.end as usize),
+        );
+        return Ok(response.body(part));
+    }
+    if range.is_none() && size <= KEEP_IN_MEMORY {
+        let bytes = read_all(state.storage.as_ref(), &key)
+            .await
+            .map_err(missing)?;
+        state.hot.put(record.clone(), Some(bytes.clone()));
+        return Ok(response.body(bytes));
+    }
+    let read = state.storage.get(&key, range).await.map_err(missing)?;
     Ok(response.body(SizedStream::new(length, read.body)))
 }
 

@@ -5,9 +5,10 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::find;
 use super::object::respond;
 use crate::catalog::ObjectRecord;
-use crate::cdn::{FormatChoice, VariantRequest};
+use crate::cdn::{FormatChoice, Hot, VariantRequest};
 use crate::error::ApiError;
 use crate::ingest::{self, FileType, IngestError, PreparedFile};
 use crate::pipeline;
@@ -22,11 +23,10 @@ pub async fn serve(
     state: &AppState,
     cache_control: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let base = state
-        .catalog
-        .find_object(&variant.base)
+    let base = find(state, &variant.base)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NotFound)?
+        .record;
     if base.kind != "image" || base.parent.is_some() {
         return Err(ApiError::BadRequest(format!(
             "`{}` is not an original image; template URLs make variants of images",
@@ -41,18 +41,18 @@ pub async fn serve(
         FormatChoice::Negotiated => (encodable(stored), true),
     };
     let key = variant.key(&state.settings.imagex.service_id, format);
-    let (record, cache) = match state.catalog.find_object(&key).await? {
-        Some(record) => (record, "hit"),
+    let (hot, cache) = match find(state, &key).await? {
+        Some(hot) => (hot, "hit"),
         None => {
             let lock = state.flights.lock_for(&key);
             let _made_once = lock.lock().await;
-            match state.catalog.find_object(&key).await? {
-                Some(record) => (record, "hit"),
+            match find(state, &key).await? {
+                Some(hot) => (hot, "hit"),
                 None => (make(state, &base, &variant, &key, format).await?, "miss"),
             }
         }
     };
-    respond(req, &record, state, cache_control, |response| {
+    respond(req, &hot, state, cache_control, |response| {
         response.insert_header((CACHE_HEADER, cache));
         if negotiated {
             response.insert_header((header::VARY, HeaderValue::from_static("Accept")));
@@ -83,7 +83,7 @@ async fn make(
     variant: &VariantRequest,
     key: &str,
     format: FileType,
-) -> Result<ObjectRecord, ApiError> {
+) -> Result<Hot, ApiError> {
     let source_key = ObjectKey::parse(&base.uri).map_err(ApiError::internal)?;
     let bytes = read_all(state.storage.as_ref(), &source_key).await?;
     let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
@@ -99,5 +99,12 @@ async fn make(
         .await
         .map_err(IngestError::from)?
         .map_err(IngestError::from)?;
-    Ok(ingest::store_variant(state.storage.as_ref(), &state.catalog, key, base, file).await?)
+    let body = file.bytes.clone();
+    let record =
+        ingest::store_variant(state.storage.as_ref(), &state.catalog, key, base, file).await?;
+    state.hot.put(record.clone(), Some(body.clone()));
+    Ok(Hot {
+        record: std::sync::Arc::new(record),
+        body: Some(body),
+    })
 }
