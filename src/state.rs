@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::catalog::Catalog;
-use crate::cdn::{Flights, HotCache, UrlBuilder};
+use crate::cdn::{Flights, HotCache, TemplateRules, UrlBuilder};
 use crate::config::Settings;
-use crate::ingest::Staging;
+use crate::ingest::{self, BizType, FileType, IngestError, Prepared, Staging};
 use crate::pipeline::ProcessingPool;
 use crate::storage::Storage;
 
@@ -26,4 +26,30 @@ pub struct AppState {
     pub staging: Staging,
     /// Where CPU work (decoding, hashing, image processing) runs.
     pub pool: ProcessingPool,
+}
+
+impl AppState {
+    /// What template URLs may ask for, from the settings.
+    pub fn template_rules(&self) -> TemplateRules<'_> {
+        let cdn = &self.settings.cdn;
+        TemplateRules {
+            service_id: &self.settings.imagex.service_id,
+            templates: &cdn.templates,
+            max_side: cdn.max_side,
+            allowed_sizes: &cdn.allowed_sizes,
+        }
+    }
+
+    /// Runs [`ingest::prepare`] on the processing pool.
+    pub async fn prepare(
+        &self,
+        biz: BizType,
+        declared: FileType,
+        bytes: Vec<u8>,
+    ) -> Result<Prepared, IngestError> {
+        let settings = Arc::clone(&self.settings);
+        self.pool
+            .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
+            .await?
+    }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use actix_web::http::header::{HeaderValue, HttpDate};
 
 use bytes::Bytes;
 
@@ -16,6 +18,26 @@ pub struct Hot {
     pub record: Arc<ObjectRecord>,
     /// The whole object, when it is small enough to keep.
     pub body: Option<Bytes>,
+    /// Its validators, formatted once.
+    pub etag: HeaderValue,
+    pub last_modified: HeaderValue,
+}
+
+impl Hot {
+    pub fn new(record: ObjectRecord, body: Option<Bytes>) -> Self {
+        let etag = HeaderValue::from_str(&super::etag_for(&record.sha256))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+        let modified =
+            UNIX_EPOCH + Duration::from_secs(u64::try_from(record.created_at).unwrap_or(0));
+        let last_modified = HeaderValue::from_str(&HttpDate::from(modified).to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        Self {
+            record: Arc::new(record),
+            body,
+            etag,
+            last_modified,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -76,16 +98,13 @@ impl HotCache {
     /// Keeps `record`, with its `body` if that fits the budget.
     pub fn put(&self, record: ObjectRecord, body: Option<Bytes>) {
         let body = body.filter(|b| b.len() <= self.budget / 8);
+        let hot = Hot::new(record, body);
+        let uri = hot.record.uri.clone();
         let mut inner = self.lock();
         inner.clock += 1;
         let used = inner.clock;
-        remove(&mut inner, &record.uri);
-        inner.bytes += body.as_ref().map_or(0, Bytes::len);
-        let hot = Hot {
-            record: Arc::new(record),
-            body,
-        };
-        let uri = hot.record.uri.clone();
+        remove(&mut inner, &uri);
+        inner.bytes += hot.body.as_ref().map_or(0, Bytes::len);
         inner.entries.insert(
             uri,
             Entry {

@@ -38,6 +38,21 @@ pub async fn read_limited(
     Ok(body.freeze())
 }
 
+/// Reads a small JSON body of at most `limit` bytes and parses it.
+pub async fn read_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let body = read_limited(req, payload, limit, |_| {
+        ApiError::TooLarge(format!(
+            "the request body is over the limit of {limit} bytes"
+        ))
+    })
+    .await?;
+    parse_json(&body)
+}
+
 /// Parses a JSON body, naming what is wrong in the contract's 40000 message.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -8,10 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::body::{parse_json, read_limited};
+use super::body::read_json;
 use super::identity::Caller;
 use crate::auth::Scope;
-use crate::cdn::{TemplateRules, parse_template};
+use crate::cdn::parse_template;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::ObjectKey;
@@ -37,23 +37,13 @@ pub async fn get_imagex_url(
             "this credential may not read objects".into(),
         ));
     }
-    let body = read_limited(&req, payload, 256 * 1024, |_| {
-        ApiError::TooLarge("the request is over 262144 bytes".into())
-    })
-    .await?;
-    let request: UrlRequest = parse_json(&body)?;
+    let request: UrlRequest = read_json(&req, payload, 256 * 1024).await?;
     if request.uris.len() > MAX_URIS {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_URIS} uris per request"
         )));
     }
-    let cdn = &state.settings.cdn;
-    let rules = TemplateRules {
-        service_id: &state.settings.imagex.service_id,
-        templates: &cdn.templates,
-        max_side: cdn.max_side,
-        allowed_sizes: &cdn.allowed_sizes,
-    };
+    let rules = state.template_rules();
     let mut url_info = BTreeMap::new();
     for uri in request.uris {
         let object = match parse_template(&uri, &rules) {

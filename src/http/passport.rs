@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::body::{parse_json, read_limited};
+use super::body::read_json;
 use super::identity::SESSION_COOKIES;
 use crate::auth::verify_password;
 use crate::catalog::unix_now;
@@ -26,11 +26,7 @@ pub async fn login(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&req, payload, LOGIN_BODY_LIMIT, |_| {
-        ApiError::TooLarge(format!("the login body is over {LOGIN_BODY_LIMIT} bytes"))
-    })
-    .await?;
-    let login: Login = parse_json(&body)?;
+    let login: Login = read_json(&req, payload, LOGIN_BODY_LIMIT).await?;
     let user = state.catalog.find_user_by_email(login.email.trim()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = login.password;

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::catalog::unix_now;
-use crate::cdn::{Hot, TemplateRules, parse_template};
+use crate::cdn::{Hot, parse_template};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::ObjectKey;
@@ -32,13 +32,7 @@ pub async fn serve(
     let uri = uri.into_inner();
     ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
     let cache_control = authorize(&req, &uri, &state)?;
-    let cdn = &state.settings.cdn;
-    let rules = TemplateRules {
-        service_id: &state.settings.imagex.service_id,
-        templates: &cdn.templates,
-        max_side: cdn.max_side,
-        allowed_sizes: &cdn.allowed_sizes,
-    };
+    let rules = state.template_rules();
     if let Some(variant) = parse_template(&uri, &rules) {
         let variant =
             variant.map_err(|why| ApiError::BadRequest(format!("template URL: {why}")))?;
@@ -57,10 +51,7 @@ async fn find(state: &AppState, uri: &str) -> Result<Option<Hot>, ApiError> {
         return Ok(None);
     };
     state.hot.put(record.clone(), None);
-    Ok(Some(Hot {
-        record: std::sync::Arc::new(record),
-        body: None,
-    }))
+    Ok(Some(Hot::new(record, None)))
 }
 
 /// Checks the URL signature in private deployments; answers the `Cache-Control` to use.

@@ -1,7 +1,7 @@
 //! Answers a GET or HEAD for a stored object (an original or a variant) with validators,
 //! ranges and caching headers, like a CDN origin.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HttpDate};
@@ -11,7 +11,7 @@ use futures_util::stream;
 
 use crate::catalog::ObjectRecord;
 use crate::cdn::Hot;
-use crate::cdn::{RangeRequest, etag_for, none_match, parse_range};
+use crate::cdn::{RangeRequest, none_match, parse_range};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{ObjectKey, StorageError, read_all};
@@ -30,12 +30,11 @@ pub async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let record: &ObjectRecord = &hot.record;
     let uri = &record.uri;
-    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
-    let etag = etag_for(&record.sha256);
+    let etag = hot.etag.to_str().unwrap_or_default();
     let mut response = HttpResponse::Ok();
-    common_headers(&mut response, record, &etag, cache_control);
+    common_headers(&mut response, hot, cache_control);
     extra(&mut response);
-    if not_modified(req, &etag, record.created_at) {
+    if not_modified(req, etag, record.created_at) {
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
     }
     let size = u64::try_from(record.size).unwrap_or(0);
@@ -78,6 +77,7 @@ pub async fn respond(
         );
         return Ok(response.body(part));
     }
+    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
     if range.is_none() && size <= KEEP_IN_MEMORY {
         let bytes = read_all(state.storage.as_ref(), &key)
             .await
@@ -89,17 +89,12 @@ pub async fn respond(
     Ok(response.body(SizedStream::new(length, read.body)))
 }
 
-fn common_headers(
-    response: &mut HttpResponseBuilder,
-    record: &ObjectRecord,
-    etag: &str,
-    cache_control: &str,
-) {
-    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(record.created_at).unwrap_or(0));
+fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &str) {
+    let record = &hot.record;
     response
         .insert_header((header::CONTENT_TYPE, record.content_type.as_str()))
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
+        .insert_header((header::ETAG, hot.etag.clone()))
+        .insert_header((header::LAST_MODIFIED, hot.last_modified.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));

@@ -103,8 +103,5 @@ async fn make(
     let record =
         ingest::store_variant(state.storage.as_ref(), &state.catalog, key, base, file).await?;
     state.hot.put(record.clone(), Some(body.clone()));
-    Ok(Hot {
-        record: std::sync::Arc::new(record),
-        body: Some(body),
-    })
+    Ok(Hot::new(record, Some(body)))
 }

@@ -9,7 +9,7 @@ use super::caller::upload_host;
 use crate::auth::Scope;
 use crate::clock::{format_utc, unix_now};
 use crate::error::ApiError;
-use crate::http::body::{parse_json, read_limited};
+use crate::http::body::read_json;
 use crate::http::identity::Caller;
 use crate::ingest::BizType;
 use crate::state::AppState;
@@ -27,11 +27,7 @@ pub async fn auth_token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Upload)?;
-    let body = read_limited(&req, payload, 16 * 1024, |_| {
-        ApiError::TooLarge("the auth_token body is over 16384 bytes".into())
-    })
-    .await?;
-    let request: TokenRequest = parse_json(&body)?;
+    let request: TokenRequest = read_json(&req, payload, 16 * 1024).await?;
     let biz = BizType::from_scene(&request.scene).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "unknown scene `{}` (expected bot_icon, bot_dataset, plugin_icon, space, workflow, enterprise, bot_task or imageflow)",

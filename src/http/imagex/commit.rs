@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession};
 use crate::clock::{format_utc, unix_now};
 use crate::error::ApiError;
-use crate::ingest::{self, BizType, FileType, IngestError};
+use crate::ingest::{self, BizType, FileType};
 use crate::state::AppState;
 
 pub async fn commit(
@@ -103,12 +103,7 @@ async fn commit_one(
         .map_err(ApiError::internal)?;
     let declared = ingest::declared_type(&upload.store_uri, &bytes)?;
     let biz = BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET);
-    let settings = state.settings.clone();
-    let prepared = state
-        .pool
-        .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
-        .await
-        .map_err(IngestError::from)??;
+    let prepared = state.prepare(biz, declared, bytes).await?;
     let stem = stem_of(&upload.store_uri);
     let records = ingest::store_object(
         state.storage.as_ref(),

@@ -7,7 +7,7 @@ use crate::auth::{Scope, random_hex};
 use crate::error::ApiError;
 use crate::http::bot_upload::upload_reply;
 use crate::http::identity::Caller;
-use crate::ingest::{self, BizType, IngestError};
+use crate::ingest::{self, BizType};
 use crate::state::AppState;
 
 /// Scenes, so a path prefix such as `bot-icon-image` can be traced back to its biz type.
@@ -61,12 +61,7 @@ pub async fn put_file(
     let _ = state.staging.remove(&staging_id).await;
     let bytes = bytes?;
     let declared = ingest::declared_type(&name, &bytes)?;
-    let settings = state.settings.clone();
-    let prepared = state
-        .pool
-        .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
-        .await
-        .map_err(IngestError::from)??;
+    let prepared = state.prepare(biz, declared, bytes).await?;
     let stem = ingest::new_stem(biz.name());
     let records = ingest::store_object(
         state.storage.as_ref(),
