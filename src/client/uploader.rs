@@ -59,7 +59,16 @@ async fn try_upload(
     let bar = ctx.progress.file(&outcome.file, size);
     let stored = if use_base64 {
         outcome.method = Some("base64");
-        base64(ctx, &ext, bytes).await?
+        match base64(ctx, &ext, bytes.clone()).await {
+            // A server with a lower Base64 limit than the default: use the ImageX flow.
+            Err(error)
+                if ctx.options.method == UploadMethod::Auto && error.message.starts_with("413") =>
+            {
+                outcome.method = Some("imagex");
+                direct(ctx, &ext, bytes).await?
+            }
+            other => other?,
+        }
     } else if size > ctx.options.chunk_threshold {
         outcome.method = Some("imagex-chunked");
         chunked(ctx, &key, &ext, bytes, &bar, outcome).await?

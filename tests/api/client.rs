@@ -268,6 +268,29 @@ async fn an_interrupted_chunked_upload_resumes_without_resending_parts() {
 }
 
 #[tokio::test]
+async fn auto_falls_back_to_imagex_when_base64_is_refused_as_too_large() {
+    let app = crate::helpers::spawn_app_with(|s| s.uploads.base64_max_bytes = 1000).await;
+    let key = app.upload_key().await;
+    let cache = tempfile::tempdir().expect("cache");
+    let png = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/rgba.png");
+    let output = upload(
+        &app.address,
+        &key,
+        cache.path(),
+        &[png.to_str().expect("utf-8")],
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result = &lines(&output)[0];
+    assert_eq!(
+        (&result["ok"], &result["method"]),
+        (&Value::Bool(true), &Value::from("imagex")),
+        "{result}"
+    );
+    fetch_ok(&app, result["url"].as_str().expect("url")).await;
+}
+
+#[tokio::test]
 async fn failures_are_one_clear_line() {
     let app = spawn_app().await;
     let key = app.upload_key().await;
