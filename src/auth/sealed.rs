@@ -68,6 +68,10 @@ impl Sealer {
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| SealError::Malformed)?;
+        // A shorter tag would be a shorter secret to guess: only the full length counts.
+        if tag.len() != TAG_BYTES {
+            return Err(SealError::Forged);
+        }
         self.mac(kind, payload)
             .verify_truncated_left(&tag)
             .map_err(|_| SealError::Forged)?;
@@ -116,6 +120,16 @@ mod tests {
             Err(SealError::Forged)
         );
         assert!(kind_payload.starts_with("tmp."));
+        for short in 0..TAG_BYTES {
+            let (claims, tag) = token.rsplit_once('.').expect("tag");
+            let tag = URL_SAFE_NO_PAD.decode(tag).expect("b64");
+            let truncated = format!("{claims}.{}", URL_SAFE_NO_PAD.encode(&tag[..short]));
+            assert_eq!(
+                sealer.open::<(String, i64)>("tmp", &truncated),
+                Err(SealError::Forged),
+                "{short} bytes"
+            );
+        }
         assert_ne!(sealer.derive("a"), sealer.derive("b"));
     }
 }
