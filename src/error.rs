@@ -124,7 +124,10 @@ impl From<AuthError> for ApiError {
 
 impl From<CatalogError> for ApiError {
     fn from(error: CatalogError) -> Self {
-        ApiError::internal(error)
+        match error {
+            CatalogError::Conflict(_) => ApiError::BadRequest(error.to_string()),
+            _ => ApiError::internal(error),
+        }
     }
 }
 
@@ -141,9 +144,10 @@ impl From<StorageError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(error: IngestError) -> Self {
         match error {
-            IngestError::Empty | IngestError::Base64(_) | IngestError::UnknownBizType(_) => {
-                ApiError::BadRequest(error.to_string())
-            }
+            IngestError::Empty
+            | IngestError::Base64(_)
+            | IngestError::UnknownBizType(_)
+            | IngestError::Conflict(_) => ApiError::BadRequest(error.to_string()),
             IngestError::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
             IngestError::UnknownFileType(_)
             | IngestError::Mismatch(_)

@@ -36,6 +36,11 @@ impl Principal {
         }
     }
 
+    /// Temporary upload credentials allow uploading and nothing else.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Principal::Temporary { .. })
+    }
+
     /// Whether this caller may act on objects recorded with `owner`.
     pub fn owns(&self, owner: &str) -> bool {
         self.owner() == owner || self.has_scope(Scope::Admin)

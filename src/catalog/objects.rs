@@ -63,6 +63,20 @@ impl Catalog {
         .await?)
     }
 
+    /// Whether an object is named `<stem>` or `<stem>.<ext>` (uploads choose only the stem).
+    pub async fn stem_taken(&self, stem: &str) -> Result<bool, CatalogError> {
+        // Every `<stem>.<anything>` sorts between `<stem>.` and `<stem>/`.
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM objects WHERE uri = ? OR (uri >= ? AND uri < ?) LIMIT 1",
+        )
+        .bind(stem)
+        .bind(format!("{stem}."))
+        .bind(format!("{stem}/"))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// URIs of the variants recorded for `uri`.
     pub async fn variants_of(&self, uri: &str) -> Result<Vec<String>, CatalogError> {
         Ok(

@@ -145,6 +145,15 @@ impl Catalog {
         Ok(())
     }
 
+    pub async fn forget_part(&self, store_uri: &str, part_number: i64) -> Result<(), CatalogError> {
+        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ? AND part_number = ?")
+            .bind(store_uri)
+            .bind(part_number)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn parts(&self, store_uri: &str) -> Result<Vec<PartRecord>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT part_number, size, crc32 FROM upload_parts WHERE store_uri = ? ORDER BY part_number",
@@ -152,6 +161,28 @@ impl Catalog {
         .bind(store_uri)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Claims an uploaded file for one commit; `false` when it is not waiting for one.
+    pub async fn claim_upload(&self, store_uri: &str) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET state = 'committing' WHERE store_uri = ? AND state = 'uploaded'",
+        )
+        .bind(store_uri)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed file back after its commit failed, so it can be committed again.
+    pub async fn release_upload(&self, store_uri: &str) -> Result<(), CatalogError> {
+        sqlx::query(
+            "UPDATE uploads SET state = 'uploaded' WHERE store_uri = ? AND state = 'committing'",
+        )
+        .bind(store_uri)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Marks the whole file received (direct upload, or parts assembled).
@@ -162,7 +193,7 @@ impl Catalog {
         crc32: &str,
     ) -> Result<(), CatalogError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE uploads SET state = 'uploaded', size = ?, crc32 = ? WHERE store_uri = ? AND state != 'committed'")
+        sqlx::query("UPDATE uploads SET state = 'uploaded', size = ?, crc32 = ? WHERE store_uri = ? AND state IN ('pending', 'uploaded')")
             .bind(size)
             .bind(crc32)
             .bind(store_uri)

@@ -52,6 +52,16 @@ struct Inner {
     entries: HashMap<String, Entry>,
     bytes: usize,
     clock: u64,
+    /// Objects deleted lately: a request that read one just before its deletion must not
+    /// put it back.
+    deleted: HashMap<String, Instant>,
+}
+
+impl Inner {
+    fn was_deleted(&self, uri: &str, ttl: Duration) -> bool {
+        let base = uri.split_once('~').map_or(uri, |(base, _)| base);
+        self.deleted.get(base).is_some_and(|at| at.elapsed() < ttl)
+    }
 }
 
 #[derive(Debug)]
@@ -101,6 +111,9 @@ impl HotCache {
         let hot = Hot::new(record, body);
         let uri = hot.record.uri.clone();
         let mut inner = self.lock();
+        if inner.was_deleted(&uri, self.ttl) {
+            return;
+        }
         inner.clock += 1;
         let used = inner.clock;
         remove(&mut inner, &uri);
@@ -122,6 +135,9 @@ impl HotCache {
     pub fn forget_object(&self, uri: &str) {
         let variants = format!("{uri}~");
         let mut inner = self.lock();
+        let ttl = self.ttl;
+        inner.deleted.retain(|_, at| at.elapsed() < ttl);
+        inner.deleted.insert(uri.to_owned(), Instant::now());
         let doomed: Vec<String> = inner
             .entries
             .keys()
@@ -206,6 +222,13 @@ mod tests {
             cache.get("x/a.png").is_none() && cache.get("x/a.png~tplv-s-crop:1:1.webp").is_none()
         );
         assert!(cache.get("x/ab.png").is_some());
+        cache.put(record("x/a.png"), None);
+        cache.put(record("x/a.png~tplv-s-crop:2:2.webp"), None);
+        assert!(
+            cache.get("x/a.png").is_none(),
+            "a late put of a deleted object is ignored"
+        );
+        assert!(cache.get("x/a.png~tplv-s-crop:2:2.webp").is_none());
         let short = HotCache::new(1000, 100, Duration::ZERO);
         short.put(record("y"), None);
         assert!(short.get("y").is_none(), "expired entries are not served");

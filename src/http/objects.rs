@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::body::read_json;
 use super::identity::Caller;
-use crate::auth::Scope;
+use crate::auth::{Principal, Scope};
 use crate::cdn::parse_template;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,7 +32,9 @@ pub async fn get_imagex_url(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.0.has_scope(Scope::Read) && !caller.0.has_scope(Scope::Upload) {
+    if caller.0.is_temporary()
+        || !(caller.0.has_scope(Scope::Read) || caller.0.has_scope(Scope::Upload))
+    {
         return Err(ApiError::Forbidden(
             "this credential may not read objects".into(),
         ));
@@ -43,6 +45,9 @@ pub async fn get_imagex_url(
             "at most {MAX_URIS} uris per request"
         )));
     }
+    // Keys with the read (or admin) scope may refresh any URL; others their own objects'.
+    let reads_all = matches!(&caller.0, Principal::ApiKey { scopes, .. }
+        if scopes.iter().any(|s| matches!(s, Scope::Read | Scope::Admin)));
     let rules = state.template_rules();
     let mut url_info = BTreeMap::new();
     for uri in request.uris {
@@ -51,7 +56,8 @@ pub async fn get_imagex_url(
             Some(Err(_)) => continue,
             None => uri.clone(),
         };
-        if state.catalog.find_object(&object).await?.is_some() {
+        let found = state.catalog.find_object(&object).await?;
+        if found.is_some_and(|record| reads_all || caller.0.owns(&record.owner)) {
             url_info.insert(uri.clone(), json!({"url": state.urls.url_for(&uri)}));
         }
     }
@@ -78,7 +84,7 @@ pub async fn delete_object(
             "`{uri}` is a variant; delete its original `{parent}`"
         )));
     }
-    if !caller.0.owns(&record.owner) {
+    if caller.0.is_temporary() || !caller.0.owns(&record.owner) {
         return Err(ApiError::Forbidden(
             "only the owner or an admin key may delete this object".into(),
         ));

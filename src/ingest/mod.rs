@@ -47,6 +47,8 @@ pub enum IngestError {
         accepted: &'static str,
         found: &'static str,
     },
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error(transparent)]

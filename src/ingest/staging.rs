@@ -119,6 +119,13 @@ impl Staging {
         Ok(staged)
     }
 
+    /// Removes one part (refused after it was written).
+    pub async fn remove_part(&self, upload_id: &str, part: i64) {
+        if let Ok(dir) = self.dir(upload_id) {
+            let _ = fs::remove_file(dir.join(format!("part-{part}"))).await;
+        }
+    }
+
     /// Forgets everything staged for the upload.
     pub async fn remove(&self, upload_id: &str) -> io::Result<()> {
         match fs::remove_dir_all(self.dir(upload_id)?).await {

@@ -65,6 +65,11 @@ pub async fn store_object(
     owner: &str,
     prepared: Prepared,
 ) -> Result<Vec<ObjectRecord>, IngestError> {
+    if catalog.stem_taken(stem).await? {
+        return Err(IngestError::Conflict(format!(
+            "an object named `{stem}` already exists"
+        )));
+    }
     let uri = format!("{stem}.{}", prepared.original.file_type.extension());
     let mut files = vec![(uri.clone(), None, prepared.original)];
     for (size, file) in prepared.variants {

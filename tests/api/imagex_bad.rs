@@ -469,3 +469,185 @@ async fn bad_signatures_and_expired_credentials_are_refused() {
     assert_eq!(body["ResponseMetadata"]["Error"]["CodeN"], 40003);
     assert_eq!(app.stored().await, (0, 0));
 }
+
+#[tokio::test]
+async fn scopes_and_temporary_credentials_are_limited() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let (_, read_only) = app.key_with(&[imgate::auth::Scope::Read], None, None).await;
+    let (status, body) = apply(&app, &read_only, "").await;
+    assert_action_error(status, &body, 403, "upload");
+
+    let creds = temporary(&app, &key).await;
+    let token = creds.session_token.as_str();
+    let again = app
+        .client
+        .post(app.url("/api/playground/upload/auth_token"))
+        .bearer_auth(token)
+        .json(&json!({"scene": "bot_icon"}))
+        .send()
+        .await
+        .expect("auth_token");
+    assert_eq!(
+        again.status(),
+        403,
+        "a temporary credential cannot renew itself"
+    );
+    let response = app
+        .upload_file(&key, "png", 1, &fixture("images/rgba.png"))
+        .await;
+    let body: Value = response.json().await.expect("json");
+    let uri = body["data"]["upload_uri"].as_str().expect("uri").to_owned();
+    let delete = app
+        .client
+        .delete(app.url(&format!("/api/common/upload/object/{uri}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(delete.status(), 403, "nor delete");
+    let refresh = app
+        .client
+        .post(app.url("/api/playground_api/get_imagex_url"))
+        .bearer_auth(token)
+        .json(&json!({"uris": [uri]}))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(refresh.status(), 403, "nor read");
+
+    let (_, stranger) = app
+        .key_with(&[imgate::auth::Scope::Upload], None, None)
+        .await;
+    let refresh = app
+        .client
+        .post(app.url("/api/playground_api/get_imagex_url"))
+        .bearer_auth(&stranger)
+        .json(&json!({"uris": [uri]}))
+        .send()
+        .await
+        .expect("refresh");
+    let body: Value = refresh.json().await.expect("json");
+    assert_eq!(
+        body["data"]["url_info"],
+        json!({}),
+        "no signed URLs for others' objects"
+    );
+}
+
+#[tokio::test]
+async fn store_keys_cannot_take_an_existing_name() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let (_, reply) = apply(&app, &key, "&StoreKeys=mine.png").await;
+    let (uri, auth, _) = store_info(&reply, 0);
+    let png = fixture("images/rgba.png");
+    assert_eq!(
+        host_json(host(&app, reqwest::Method::POST, &uri, "", &auth).body(png))
+            .await
+            .0,
+        200
+    );
+    let session = reply["Result"]["UploadAddress"]["SessionKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    assert_eq!(commit(&app, &key, &session, &[&uri]).await.0, 200);
+    let (_, other) = app
+        .key_with(&[imgate::auth::Scope::Upload], None, None)
+        .await;
+    for taken in ["mine", "mine.jpg", "mine.png"] {
+        let (status, body) = apply(&app, &other, &format!("&StoreKeys={taken}")).await;
+        assert_action_error(status, &body, 400, "taken");
+    }
+    let (status, body) = apply(&app, &other, "&StoreKeys=x~tplv-imgate-noop.image").await;
+    assert_action_error(status, &body, 400, "reserved for variants");
+    let response = app
+        .client
+        .get(format!("{}/imgate/mine.png", app.public_base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200, "the first owner's object is intact");
+}
+
+#[tokio::test]
+async fn repeated_completes_and_concurrent_commits_agree() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let (uri, auth, id, session) = started(&app, &key).await;
+    let part = text_of(5000);
+    let request = host(
+        &app,
+        reqwest::Method::POST,
+        &uri,
+        &format!("?partNumber=1&uploadID={id}"),
+        &auth,
+    )
+    .body(part.clone());
+    assert_eq!(host_json(request).await.0, 200);
+    let list = format!("1:{}", crc_hex(&part));
+    for _ in 0..2 {
+        let complete = host(
+            &app,
+            reqwest::Method::POST,
+            &uri,
+            &format!("?uploadID={id}"),
+            &auth,
+        )
+        .body(list.clone());
+        let (status, body) = host_json(complete).await;
+        assert_eq!(
+            (status, &body["payload"]["hash"]),
+            (200, &json!(crc_hex(&part))),
+            "{body}"
+        );
+    }
+    let commits: Vec<_> = (0..4)
+        .map(|_| {
+            let (app_url, key, session, uri) =
+                (app.url(""), key.clone(), session.clone(), uri.clone());
+            let client = app.client.clone();
+            tokio::spawn(async move {
+                let url = format!(
+                    "{app_url}/api/common/upload/apply_upload_action?Action=CommitImageUpload"
+                );
+                let response = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&json!({"SessionKey": session, "SuccessOids": [uri]}))
+                    .send()
+                    .await
+                    .expect("commit");
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for commit in commits {
+        answers.push(commit.await.expect("joined"));
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| *status == 200 || *status == 503),
+        "{answers:?}"
+    );
+    let results: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| &b["Result"]["PluginResult"])
+        .collect();
+    assert!(
+        !results.is_empty() && results.iter().all(|r| *r == results[0]),
+        "{answers:?}"
+    );
+    let url = results[0][0]["ImageUrl"].as_str().expect("url");
+    assert_eq!(
+        app.client.get(url).send().await.expect("get").status(),
+        200,
+        "the committed object is there"
+    );
+    assert_eq!(app.stored().await, (1, 1));
+}

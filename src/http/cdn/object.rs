@@ -70,7 +70,7 @@ pub async fn respond(
         }
         ApiError::from(e)
     };
-    if let Some(bytes) = &hot.body {
+    if let Some(bytes) = hot.body.as_ref().filter(|b| b.len() as u64 == size) {
         let part = range.map_or_else(
             || bytes.clone(),
             |r| bytes.slice(r.start as usize..=r.end as usize),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::caller::upload_host;
 use super::params::Params;
 use super::reply::{Act, ActionError};
-use crate::auth::{Principal, random_hex};
+use crate::auth::{Principal, Scope, random_hex};
 use crate::catalog::{NewUpload, UploadSession};
 use crate::clock::unix_now;
 use crate::error::ApiError;
@@ -26,10 +26,27 @@ pub async fn apply(
     state: &AppState,
 ) -> Result<HttpResponse, ActionError> {
     let settings = &state.settings.imagex;
+    if !principal.has_scope(Scope::Upload) {
+        return Err(act.fail(ApiError::Forbidden(
+            "this credential lacks the `upload` scope".into(),
+        )));
+    }
     check_service(params, &settings.service_id).map_err(|e| act.fail(e))?;
     let biz = biz_type(params, &principal).map_err(|e| act.fail(e))?;
     let declared = declared_size(params, settings.max_file_bytes).map_err(|e| act.fail(e))?;
     let keys = store_uris(params, &settings.service_id).map_err(|e| act.fail(e))?;
+    for key in &keys {
+        if state
+            .catalog
+            .stem_taken(super::commit::stem_of(key))
+            .await
+            .map_err(|e| act.fail(e))?
+        {
+            return Err(act.fail(ApiError::BadRequest(format!(
+                "`{key}` is taken: choose another StoreKey"
+            ))));
+        }
+    }
     let now = unix_now();
     let session = UploadSession {
         session_key: random_hex(16),
@@ -147,6 +164,11 @@ fn store_uris(params: &Params, service: &str) -> Result<Vec<String>, ApiError> {
         return keys
             .iter()
             .map(|key| {
+                if key.contains('~') {
+                    return Err(ApiError::BadRequest(format!(
+                        "StoreKey `{key}`: `~` is reserved for variants"
+                    )));
+                }
                 let uri = format!("{service}/{key}");
                 ObjectKey::parse(&uri)
                     .map(|k| k.to_string())

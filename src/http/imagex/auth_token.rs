@@ -27,6 +27,11 @@ pub async fn auth_token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Upload)?;
+    if caller.0.is_temporary() {
+        return Err(ApiError::Forbidden(
+            "temporary credentials cannot issue credentials".into(),
+        ));
+    }
     let request: TokenRequest = read_json(&req, payload, 16 * 1024).await?;
     let biz = BizType::from_scene(&request.scene).ok_or_else(|| {
         ApiError::BadRequest(format!(

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::params::Params;
 use super::reply::{Act, ActionError};
-use crate::auth::Principal;
+use crate::auth::{Principal, Scope};
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession};
 use crate::clock::{format_utc, unix_now};
 use crate::error::ApiError;
@@ -61,11 +61,7 @@ async fn session_of(
             format_utc(session.expires_at)
         )));
     }
-    if !principal.owns(&session.owner) {
-        return Err(ApiError::Forbidden(
-            "this upload session belongs to someone else".into(),
-        ));
-    }
+    check_session_access(principal, &session)?;
     let mut uploads = state.catalog.session_uploads(&key).await?;
     let wanted = params.get_all("SuccessOids");
     if wanted.is_empty() {
@@ -96,6 +92,30 @@ async fn commit_one(
             upload.store_uri
         )));
     }
+    if !state.catalog.claim_upload(&upload.store_uri).await? {
+        // Another commit got there first: answer what it answered, or ask to come back.
+        let now = state.catalog.find_upload(&upload.store_uri).await?;
+        return match now.and_then(|u| u.result) {
+            Some(saved) => serde_json::from_str(&saved).map_err(ApiError::internal),
+            None => Err(ApiError::Busy(format!(
+                "`{}` is being committed",
+                upload.store_uri
+            ))),
+        };
+    }
+    let outcome = process(state, session, upload).await;
+    if outcome.is_err() {
+        state.catalog.release_upload(&upload.store_uri).await?;
+    }
+    outcome
+}
+
+/// Turns a claimed upload into an object and records the answer.
+async fn process(
+    state: &AppState,
+    session: &UploadSession,
+    upload: &UploadRecord,
+) -> Result<Value, ApiError> {
     let bytes = state
         .staging
         .read(&upload.upload_id)
@@ -128,8 +148,29 @@ async fn commit_one(
     Ok(outcome)
 }
 
+/// Whether `principal` may upload into and commit `session`: the upload scope, the
+/// session's owner, and its biz type.
+pub fn check_session_access(
+    principal: &Principal,
+    session: &UploadSession,
+) -> Result<(), ApiError> {
+    if !principal.has_scope(Scope::Upload) {
+        return Err(ApiError::Forbidden(
+            "this credential lacks the `upload` scope".into(),
+        ));
+    }
+    let biz_allowed =
+        u8::try_from(session.biz_type).is_ok_and(|code| principal.may_use_biz_type(code));
+    if !principal.owns(&session.owner) || !biz_allowed {
+        return Err(ApiError::Forbidden(
+            "this upload session belongs to someone else".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The StoreUri without its extension: the stored file gets the extension of its real type.
-fn stem_of(store_uri: &str) -> &str {
+pub fn stem_of(store_uri: &str) -> &str {
     let name_start = store_uri.rfind('/').map_or(0, |i| i + 1);
     match store_uri[name_start..].rfind('.') {
         Some(dot) => &store_uri[..name_start + dot],

@@ -5,7 +5,7 @@ mod actions;
 mod apply;
 mod auth_token;
 mod caller;
-mod commit;
+pub(crate) mod commit;
 mod params;
 mod put_flow;
 mod reply;

@@ -60,7 +60,7 @@ pub async fn upload_host(
             ApiError::BadRequest("the upload session has expired; apply again".into()).into(),
         );
     }
-    if upload.state == "committed" {
+    if upload.state == "committed" || upload.state == "committing" {
         return Err(ApiError::BadRequest(format!("`{store_uri}` is already committed")).into());
     }
     let query = web::Query::<HostQuery>::from_query(req.query_string())
@@ -103,13 +103,8 @@ async fn authorize(
     }
     let credential = credential_of(req).ok_or(AuthError::Missing)?;
     let principal = state.auth.authenticate(&credential).await?;
-    if principal.owns(&session.owner) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "this credential may not upload to `{uri}`"
-        )))
-    }
+    super::commit::check_session_access(&principal, session)
+        .map_err(|_| ApiError::Forbidden(format!("this credential may not upload to `{uri}`")))
 }
 
 /// `Content-CRC32`: 8 hex digits, or `Ignore`; `None` when absent or ignored.

@@ -70,6 +70,21 @@ pub async fn part(
             crc,
         )
         .await?;
+    // Parts written at the same time each saw room for themselves: check the total again.
+    let others = others_total(&target.state.catalog.parts(uri).await?, number);
+    if others + staged.size > settings.max_file_bytes {
+        target
+            .state
+            .staging
+            .remove_part(&target.upload.upload_id, number)
+            .await;
+        target.state.catalog.forget_part(uri, number).await?;
+        return Err(ApiError::TooLarge(format!(
+            "the parts add up to more than the upload limit of {} bytes",
+            settings.max_file_bytes
+        ))
+        .into());
+    }
     let record = PartRecord {
         part_number: number,
         size: staged.size as i64,
@@ -105,7 +120,21 @@ pub async fn complete(
     payload: web::Payload,
 ) -> Result<HttpResponse, HostError> {
     check_chunked_id(&target, id)?;
+    if target.upload.state == "uploaded" {
+        // A complete sent again (its answer was lost): the parts are already joined.
+        let crc = target.upload.crc32.clone().unwrap_or_default();
+        return Ok(host_ok(
+            json!({"hash": crc, "key": target.upload.store_uri}),
+        ));
+    }
     let listed = parse_list(&small_body(req, payload).await?)?;
+    let max_parts = target.state.settings.imagex.max_parts as usize;
+    if listed.len() > max_parts {
+        return Err(ApiError::BadRequest(format!(
+            "over the limit of {max_parts} parts (imagex.max_parts)"
+        ))
+        .into());
+    }
     let uri = &target.upload.store_uri;
     let recorded = target.state.catalog.parts(uri).await?;
     let mut total = 0u64;
@@ -159,12 +188,11 @@ fn parse_list(body: &str) -> Result<Vec<(i64, Option<u32>)>, ApiError> {
     if list.is_empty() {
         return Err(ApiError::BadRequest("the part list is empty".into()));
     }
-    for (i, (number, _)) in list.iter().enumerate() {
-        if list[..i].iter().any(|(n, _)| n == number) {
-            return Err(ApiError::BadRequest(format!(
-                "part {number} is listed twice"
-            )));
-        }
+    if let Some(pair) = list.windows(2).find(|pair| pair[1].0 == pair[0].0) {
+        return Err(ApiError::BadRequest(format!(
+            "part {} is listed twice",
+            pair[0].0
+        )));
     }
     if let Some(pair) = list.windows(2).find(|pair| pair[1].0 < pair[0].0) {
         return Err(ApiError::BadRequest(format!(
