@@ -120,6 +120,17 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `POST /api/playground_api/get_imagex_url` for `uris`, authorised by `bearer`.
+    pub async fn refresh_urls(&self, bearer: &str, uris: &[&str]) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/playground_api/get_imagex_url"))
+            .bearer_auth(bearer)
+            .json(&json!({ "uris": uris }))
+            .send()
+            .await
+            .expect("get_imagex_url")
+    }
+
     pub async fn upload_file(
         &self,
         key: &str,

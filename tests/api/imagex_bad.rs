@@ -423,48 +423,29 @@ async fn tt_uploader_style_signed_upload_works() {
     );
 }
 
+/// A signed `ApplyImageUpload` with `creds`, signed with `secret`.
+async fn apply_signed(app: &TestApp, creds: &Temporary, secret: &str) -> (u16, Value) {
+    let query = "Action=ApplyImageUpload&Version=2018-08-01&ServiceId=imgate";
+    signed_action(app, creds, secret, reqwest::Method::GET, query, Vec::new()).await
+}
+
 #[tokio::test]
 async fn bad_signatures_and_expired_credentials_are_refused() {
     let app =
         spawn_app_with(|s| s.imagex.credential_ttl = imgate::config::Duration::from_secs(1)).await;
     let key = app.upload_key().await;
     let creds = temporary(&app, &key).await;
-    let query = "Action=ApplyImageUpload&Version=2018-08-01&ServiceId=imgate";
-    let (status, body) = signed_action(
-        &app,
-        &creds,
-        "not-the-secret",
-        reqwest::Method::GET,
-        query,
-        Vec::new(),
-    )
-    .await;
+    let (status, body) = apply_signed(&app, &creds, "not-the-secret").await;
     assert_action_error(status, &body, 401, "does not match");
     let tampered = Temporary {
         access_key_id: creds.access_key_id.clone(),
         secret: creds.secret.clone(),
         session_token: format!("{}x", creds.session_token),
     };
-    let (status, body) = signed_action(
-        &app,
-        &tampered,
-        &creds.secret,
-        reqwest::Method::GET,
-        query,
-        Vec::new(),
-    )
-    .await;
+    let (status, body) = apply_signed(&app, &tampered, &creds.secret).await;
     assert_action_error(status, &body, 401, "invalid");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (status, body) = signed_action(
-        &app,
-        &creds,
-        &creds.secret,
-        reqwest::Method::GET,
-        query,
-        Vec::new(),
-    )
-    .await;
+    let (status, body) = apply_signed(&app, &creds, &creds.secret).await;
     assert_action_error(status, &body, 401, "expired");
     assert_eq!(body["ResponseMetadata"]["Error"]["CodeN"], 40003);
     assert_eq!(app.stored().await, (0, 0));
@@ -506,27 +487,13 @@ async fn scopes_and_temporary_credentials_are_limited() {
         .await
         .expect("delete");
     assert_eq!(delete.status(), 403, "nor delete");
-    let refresh = app
-        .client
-        .post(app.url("/api/playground_api/get_imagex_url"))
-        .bearer_auth(token)
-        .json(&json!({"uris": [uri]}))
-        .send()
-        .await
-        .expect("refresh");
+    let refresh = app.refresh_urls(token, &[&uri]).await;
     assert_eq!(refresh.status(), 403, "nor read");
 
     let (_, stranger) = app
         .key_with(&[imgate::auth::Scope::Upload], None, None)
         .await;
-    let refresh = app
-        .client
-        .post(app.url("/api/playground_api/get_imagex_url"))
-        .bearer_auth(&stranger)
-        .json(&json!({"uris": [uri]}))
-        .send()
-        .await
-        .expect("refresh");
+    let refresh = app.refresh_urls(&stranger, &[&uri]).await;
     let body: Value = refresh.json().await.expect("json");
     assert_eq!(
         body["data"]["url_info"],

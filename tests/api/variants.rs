@@ -1,7 +1,7 @@
 //! Template URLs: each template and format, caching (miss then hit, made once under
 //! concurrency), format negotiation, validators, signatures, bad URLs, and deletion.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{TestApp, assert_error, fixture, spawn_app, spawn_app_with};
 
@@ -264,17 +264,15 @@ async fn private_variants_need_a_valid_signature() {
     let msg = assert_error(get(&app, &unsigned, None).await, 403, 40004).await;
     assert!(msg.contains("signed"), "{msg}");
     let response = app
-        .client
-        .post(app.url("/api/playground_api/get_imagex_url"))
-        .bearer_auth(&key)
-        .json(&json!({"uris": [
-            variant,
-            "BIZ_BOT_ICON/unknown.png",
-            format!("{uri}~tplv-imgate-blur.webp"),
-        ]}))
-        .send()
-        .await
-        .expect("refresh");
+        .refresh_urls(
+            &key,
+            &[
+                &variant,
+                "BIZ_BOT_ICON/unknown.png",
+                &format!("{uri}~tplv-imgate-blur.webp"),
+            ],
+        )
+        .await;
     let body: Value = response.json().await.expect("json");
     let info = body["data"]["url_info"].as_object().expect("url_info");
     assert_eq!(
@@ -290,14 +288,7 @@ async fn private_variants_need_a_valid_signature() {
         "a variant not made yet can be signed, then made"
     );
     assert_eq!(response.headers()["x-imgate-cache"], "miss");
-    let response = app
-        .client
-        .post(app.url("/api/playground_api/get_imagex_url"))
-        .bearer_auth(&key)
-        .json(&json!({"uris": [uri]}))
-        .send()
-        .await
-        .expect("refresh");
+    let response = app.refresh_urls(&key, &[&uri]).await;
     let body: Value = response.json().await.expect("json");
     let signed = body["data"]["url_info"][&uri]["url"]
         .as_str()
