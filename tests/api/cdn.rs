@@ -78,30 +78,16 @@ async fn validators_give_304() {
     let etag = first.headers()["etag"].clone();
     let modified = first.headers()["last-modified"].clone();
     let again = app
-        .client
-        .get(&url)
-        .header("if-none-match", etag.clone())
-        .send()
-        .await
-        .expect("get");
+        .get_with(&url, "if-none-match", etag.to_str().expect("ascii"))
+        .await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"], etag);
     assert!(again.bytes().await.expect("body").is_empty());
     let since = app
-        .client
-        .get(&url)
-        .header("if-modified-since", modified)
-        .send()
-        .await
-        .expect("get");
+        .get_with(&url, "if-modified-since", modified.to_str().expect("ascii"))
+        .await;
     assert_eq!(since.status(), 304);
-    let other = app
-        .client
-        .get(&url)
-        .header("if-none-match", "\"other\"")
-        .send()
-        .await
-        .expect("get");
+    let other = app.get_with(&url, "if-none-match", "\"other\"").await;
     assert_eq!(other.status(), 200);
 }
 
@@ -111,13 +97,7 @@ async fn ranges_give_206_and_416() {
     let (url, _) = stored_url(&app, "png", 1).await;
     let png = fixture("files/sample.png");
     let size = png.len();
-    let part = app
-        .client
-        .get(&url)
-        .header("range", "bytes=10-19")
-        .send()
-        .await
-        .expect("get");
+    let part = app.get_with(&url, "range", "bytes=10-19").await;
     assert_eq!(part.status(), 206);
     assert_eq!(
         part.headers()["content-range"],
@@ -125,21 +105,9 @@ async fn ranges_give_206_and_416() {
     );
     assert_eq!(part.headers()["content-length"], "10");
     assert_eq!(part.bytes().await.expect("body").as_ref(), &png[10..20]);
-    let tail = app
-        .client
-        .get(&url)
-        .header("range", "bytes=-5")
-        .send()
-        .await
-        .expect("get");
+    let tail = app.get_with(&url, "range", "bytes=-5").await;
     assert_eq!(tail.bytes().await.expect("body").as_ref(), &png[size - 5..]);
-    let beyond = app
-        .client
-        .get(&url)
-        .header("range", format!("bytes={size}-"))
-        .send()
-        .await
-        .expect("get");
+    let beyond = app.get_with(&url, "range", &format!("bytes={size}-")).await;
     assert_eq!(beyond.status(), 416);
     assert_eq!(
         beyond.headers()["content-range"],

@@ -120,6 +120,16 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `GET url` with one extra request header.
+    pub async fn get_with(&self, url: &str, name: &str, value: &str) -> reqwest::Response {
+        self.client
+            .get(url)
+            .header(name, value)
+            .send()
+            .await
+            .expect("get")
+    }
+
     /// `POST /api/playground_api/get_imagex_url` for `uris`, authorised by `bearer`.
     pub async fn refresh_urls(&self, bearer: &str, uris: &[&str]) -> reqwest::Response {
         self.client

@@ -153,29 +153,13 @@ async fn variants_answer_304_206_and_416() {
     );
     let size = first.bytes().await.expect("bytes").len();
     let again = app
-        .client
-        .get(&url)
-        .header("if-none-match", etag)
-        .send()
-        .await
-        .expect("get");
+        .get_with(&url, "if-none-match", etag.to_str().expect("ascii"))
+        .await;
     assert_eq!(again.status(), 304);
-    let part = app
-        .client
-        .get(&url)
-        .header("range", "bytes=0-9")
-        .send()
-        .await
-        .expect("get");
+    let part = app.get_with(&url, "range", "bytes=0-9").await;
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.expect("bytes").len(), 10);
-    let beyond = app
-        .client
-        .get(&url)
-        .header("range", format!("bytes={size}-"))
-        .send()
-        .await
-        .expect("get");
+    let beyond = app.get_with(&url, "range", &format!("bytes={size}-")).await;
     assert_eq!(beyond.status(), 416);
 }
 
