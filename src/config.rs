@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cdn::{TemplateSettings, default_templates};
 use crate::pipeline::PipelineSettings;
+use crate::storage::S3Settings;
 
 pub use duration::Duration;
 pub use layers::ConfigError;
@@ -55,8 +56,20 @@ pub struct TlsSettings {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
+    /// Where objects live: `local` (files under `root`) or `s3`. Default `local`.
+    pub backend: Backend,
     /// Root directory of the local object store. Default `<data_dir>/objects`.
     pub root: Option<PathBuf>,
+    /// The S3-compatible store, when `backend = "s3"`.
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Local,
+    S3,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -254,6 +267,9 @@ impl Settings {
             return Err(ConfigError::Invalid(format!(
                 "imagex.service_id `{service}` must be one path segment of A-Z a-z 0-9 - _"
             )));
+        }
+        if self.storage.backend == Backend::S3 {
+            self.storage.s3.validate().map_err(ConfigError::Invalid)?;
         }
         if self.uploads.base64_max_bytes == 0 {
             return Err(ConfigError::Invalid(

@@ -36,7 +36,7 @@ pub enum ApiError {
     /// The content is of an allowed type but cannot be used (422).
     #[error("upload failed: {0}")]
     Unprocessable(String),
-    #[error("storage unavailable")]
+    #[error("storage unavailable; retry later")]
     Unavailable(String),
     /// The processing queue is full; the client should retry.
     #[error("server busy: {0}; retry later")]
@@ -186,7 +186,11 @@ impl From<StagingError> for ApiError {
             StagingError::Body(_) | StagingError::CrcMismatch { .. } => {
                 ApiError::BadRequest(error.to_string())
             }
-            StagingError::Io(e) => ApiError::internal(e),
+            StagingError::Storage(StorageError::NotFound(key)) => {
+                ApiError::internal(format!("staged bytes `{key}` are missing"))
+            }
+            StagingError::Storage(e) => e.into(),
+            StagingError::BadId => ApiError::internal(error),
         }
     }
 }

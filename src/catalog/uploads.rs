@@ -185,25 +185,20 @@ impl Catalog {
         Ok(())
     }
 
-    /// Marks the whole file received (direct upload, or parts assembled).
+    /// Marks the whole file received: a direct upload, or a chunked one whose recorded
+    /// parts, in order, are now the file.
     pub async fn mark_uploaded(
         &self,
         store_uri: &str,
         size: i64,
         crc32: &str,
     ) -> Result<(), CatalogError> {
-        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE uploads SET state = 'uploaded', size = ?, crc32 = ? WHERE store_uri = ? AND state IN ('pending', 'uploaded')")
             .bind(size)
             .bind(crc32)
             .bind(store_uri)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ?")
-            .bind(store_uri)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(())
     }
 

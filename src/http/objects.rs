@@ -65,8 +65,9 @@ pub async fn get_imagex_url(
         .json(json!({"code": 0, "msg": "success", "data": {"url_info": url_info}})))
 }
 
-/// Deletes an original and every variant of it, from the catalog first (so nothing more is
-/// served) and then from storage.
+/// Deletes an original and every variant of it: the stored files first, then the records,
+/// so that when the store fails part way the object is still catalogued and a retry
+/// finishes the job.
 pub async fn delete_object(
     caller: Caller,
     uri: web::Path<String>,
@@ -90,23 +91,26 @@ pub async fn delete_object(
         ));
     }
     let mut variants = state.catalog.variants_of(&uri).await?;
-    if !state.catalog.delete_object(&uri).await? {
-        return Err(ApiError::NotFound);
-    }
-    state.hot.forget_object(&uri);
     for stray in state.storage.list(&format!("{uri}~")).await? {
         if !variants.contains(&stray.to_string()) {
             variants.push(stray.to_string());
         }
     }
-    let mut deleted = vec![uri.clone()];
-    state.storage.delete(&key).await?;
+    state.hot.forget_object(&uri);
+    let mut deleted = Vec::with_capacity(variants.len() + 1);
     for variant in variants {
         if let Ok(variant_key) = ObjectKey::parse(&variant) {
             state.storage.delete(&variant_key).await?;
             deleted.push(variant);
         }
     }
+    state.storage.delete(&key).await?;
+    deleted.insert(0, uri.clone());
+    if !state.catalog.delete_object(&uri).await? {
+        return Err(ApiError::NotFound);
+    }
+    // A request served between the file deletes and the records' may have cached it again.
+    state.hot.forget_object(&uri);
     tracing::info!(%uri, files = deleted.len(), "deleted object");
     Ok(HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": {"deleted": deleted}})))
 }

@@ -1,17 +1,20 @@
-//! The staging area: bytes of ImageX uploads that are not objects yet. Each upload has a
-//! directory named by its upload id; a direct upload is one file, a chunked one a file per
-//! part until it is assembled. Every file is written to a temporary name, fsynced and
-//! renamed, so what is there after a crash or a restart is whole.
+//! The staging area: bytes of ImageX uploads that are not objects yet, kept in a store of
+//! their own (a directory beside the local objects, or a prefix of the S3 bucket), so
+//! parts never pass through the local disk when objects live in S3. A direct upload is one
+//! staged object; a chunked one is an object per part, read in order at commit. Stores
+//! write atomically, so what is staged after a crash or a restart is whole.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
-use tokio::fs;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use futures_util::{Stream, StreamExt, stream};
+use tokio::sync::mpsc;
 
-const DATA: &str = "data";
+use crate::storage::{ObjectKey, Storage, StorageError, read_all};
+
+/// Body chunks buffered between the request and the store.
+const CHANNEL_CHUNKS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StagingError {
@@ -24,11 +27,13 @@ pub enum StagingError {
     Body(String),
     #[error("CRC32 mismatch: Content-CRC32 says {expected:08x}, the body's is {actual:08x}")]
     CrcMismatch { expected: u32, actual: u32 },
-    #[error("staging I/O failed: {0}")]
-    Io(#[from] io::Error),
+    #[error("bad upload id")]
+    BadId,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
-/// Size and CRC32 of a staged file.
+/// Size and CRC32 of a staged body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
     pub size: u64,
@@ -37,26 +42,25 @@ pub struct Staged {
 
 #[derive(Debug, Clone)]
 pub struct Staging {
-    root: PathBuf,
+    store: Arc<dyn Storage>,
 }
 
 impl Staging {
-    pub async fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
-        let root = root.into();
-        fs::create_dir_all(&root).await?;
-        Ok(Self { root })
+    pub fn new(store: Arc<dyn Storage>) -> Self {
+        Self { store }
     }
 
-    /// Upload ids are generated hex; anything else never reaches the disk.
-    fn dir(&self, upload_id: &str) -> io::Result<PathBuf> {
+    /// `<id>-data` for a whole file, `<id>-part-<n>` for a part. Upload ids are generated
+    /// hex; anything else is refused before it reaches the store.
+    fn key(upload_id: &str, part: Option<i64>) -> Result<ObjectKey, StagingError> {
         if upload_id.is_empty() || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad upload id"));
+            return Err(StagingError::BadId);
         }
-        Ok(self.root.join(upload_id))
-    }
-
-    pub fn data_path(&self, upload_id: &str) -> io::Result<PathBuf> {
-        Ok(self.dir(upload_id)?.join(DATA))
+        let name = match part {
+            None => format!("{upload_id}-data"),
+            Some(n) => format!("{upload_id}-part-{n}"),
+        };
+        ObjectKey::parse(&name).map_err(|_| StagingError::BadId)
     }
 
     /// Streams `body` into the whole file (`part = None`) or part `n`, refusing it at once
@@ -74,109 +78,125 @@ impl Staging {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let dir = self.dir(upload_id)?;
-        fs::create_dir_all(&dir).await?;
-        let name = part.map_or_else(|| DATA.to_owned(), |n| format!("part-{n}"));
-        let temp = dir.join(format!(".tmp-{name}-{}", crate::auth::random_hex(4)));
-        let result = write_file(&temp, body, limit)
-            .await
-            .and_then(|staged| match expected_crc {
-                Some(expected) if expected != staged.crc32 => Err(StagingError::CrcMismatch {
-                    expected,
-                    actual: staged.crc32,
-                }),
-                _ => Ok(staged),
-            });
-        match result {
-            Ok(staged) => {
-                fs::rename(&temp, dir.join(&name)).await?;
-                fs::File::open(&dir).await?.sync_all().await?;
-                Ok(staged)
-            }
-            Err(error) => {
-                let _ = fs::remove_file(&temp).await;
-                Err(error)
-            }
+        let key = Self::key(upload_id, part)?;
+        // Request bodies are not `Send`; a channel carries them to the store, and the
+        // checks run on this side so that a refused body ends the store's stream in error.
+        let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
+        let chunks = stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        });
+        let (stored, pumped) = tokio::join!(
+            self.store.put(&key, chunks.boxed()),
+            pump(body, sender, limit, expected_crc)
+        );
+        match (pumped, stored) {
+            (Pumped::Refused(why), _) => Err(why),
+            (_, Err(e)) => Err(e.into()),
+            (Pumped::Whole(staged), Ok(_)) => Ok(staged),
+            (Pumped::StoreStopped, Ok(_)) => Err(StorageError::Unavailable(
+                "the staging store stopped reading the body".into(),
+            )
+            .into()),
         }
-    }
-
-    /// Joins `parts` (in this order) into the whole file and removes them.
-    pub async fn assemble(&self, upload_id: &str, parts: &[i64]) -> Result<Staged, StagingError> {
-        let dir = self.dir(upload_id)?;
-        let files: Vec<PathBuf> = parts
-            .iter()
-            .map(|n| dir.join(format!("part-{n}")))
-            .collect();
-        let reader = futures_util::stream::iter(files.clone())
-            .then(|path| async move { fs::read(path).await.map(Bytes::from) })
-            .boxed();
-        let staged = self
-            .write(upload_id, None, reader, (u64::MAX, ""), None)
-            .await?;
-        for file in files {
-            let _ = fs::remove_file(file).await;
-        }
-        Ok(staged)
     }
 
     /// Removes one part (refused after it was written).
-    pub async fn remove_part(&self, upload_id: &str, part: i64) {
-        if let Ok(dir) = self.dir(upload_id) {
-            let _ = fs::remove_file(dir.join(format!("part-{part}"))).await;
-        }
+    pub async fn remove_part(&self, upload_id: &str, part: i64) -> Result<(), StagingError> {
+        self.store
+            .delete(&Self::key(upload_id, Some(part))?)
+            .await?;
+        Ok(())
     }
 
     /// Forgets everything staged for the upload.
-    pub async fn remove(&self, upload_id: &str) -> io::Result<()> {
-        match fs::remove_dir_all(self.dir(upload_id)?).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+    pub async fn remove(&self, upload_id: &str) -> Result<(), StagingError> {
+        Self::key(upload_id, None)?;
+        for key in self.store.list(&format!("{upload_id}-")).await? {
+            self.store.delete(&key).await?;
         }
+        Ok(())
     }
 
-    /// Reads the whole staged file.
-    pub async fn read(&self, upload_id: &str) -> io::Result<Vec<u8>> {
-        let mut file = fs::File::open(self.data_path(upload_id)?).await?;
+    /// Reads the staged file: the whole file when `parts` is empty, else those parts joined
+    /// in the order given.
+    pub async fn read(&self, upload_id: &str, parts: &[i64]) -> Result<Vec<u8>, StagingError> {
+        if parts.is_empty() {
+            let bytes = read_all(self.store.as_ref(), &Self::key(upload_id, None)?).await?;
+            return Ok(bytes.into());
+        }
         let mut out = Vec::new();
-        file.read_to_end(&mut out).await?;
+        for &part in parts {
+            let key = Self::key(upload_id, Some(part))?;
+            out.extend_from_slice(&read_all(self.store.as_ref(), &key).await?);
+        }
         Ok(out)
     }
 }
 
-async fn write_file<S, E>(
-    path: &Path,
+/// How the request side of a write ended.
+enum Pumped {
+    /// The whole body was passed on.
+    Whole(Staged),
+    /// The body broke a rule or failed; the store was sent an error so it keeps nothing.
+    Refused(StagingError),
+    /// The store stopped reading (it failed on its own).
+    StoreStopped,
+}
+
+/// Passes `body` to the store chunk by chunk, counting and hashing it.
+async fn pump<S, E>(
     mut body: S,
+    sender: mpsc::Sender<io::Result<Bytes>>,
     (limit, limit_name): (u64, &'static str),
-) -> Result<Staged, StagingError>
+    expected_crc: Option<u32>,
+) -> Pumped
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut file = fs::File::create(path).await?;
     let mut hasher = crc32fast::Hasher::new();
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| StagingError::Body(e.to_string()))?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return refuse(&sender, StagingError::Body(e.to_string())).await,
+        };
         size += chunk.len() as u64;
         if size > limit {
-            return Err(StagingError::TooLarge { limit_name, limit });
+            return refuse(&sender, StagingError::TooLarge { limit_name, limit }).await;
         }
         hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+        if sender.send(Ok(chunk)).await.is_err() {
+            return Pumped::StoreStopped;
+        }
     }
-    file.sync_all().await?;
-    Ok(Staged {
-        size,
-        crc32: hasher.finalize(),
-    })
+    let crc32 = hasher.finalize();
+    match expected_crc {
+        Some(expected) if expected != crc32 => {
+            let why = StagingError::CrcMismatch {
+                expected,
+                actual: crc32,
+            };
+            refuse(&sender, why).await
+        }
+        _ => Pumped::Whole(Staged { size, crc32 }),
+    }
+}
+
+/// Ends the store's stream in error, so it keeps nothing of the body.
+async fn refuse(sender: &mpsc::Sender<io::Result<Bytes>>, why: StagingError) -> Pumped {
+    let error = io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+    let _ = sender.send(Err(error)).await;
+    Pumped::Refused(why)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::LocalStorage;
 
     fn body(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, io::Error>> + Unpin {
-        futures_util::stream::iter(
+        stream::iter(
             parts
                 .iter()
                 .map(|p| Ok(Bytes::from_static(p)))
@@ -184,10 +204,16 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn parts_assemble_in_order_with_their_crc() {
+    async fn staging() -> (tempfile::TempDir, Arc<LocalStorage>, Staging) {
         let dir = tempfile::tempdir().expect("dir");
-        let staging = Staging::open(dir.path()).await.expect("open");
+        let store = Arc::new(LocalStorage::open(dir.path()).await.expect("open"));
+        let staging = Staging::new(store.clone());
+        (dir, store, staging)
+    }
+
+    #[tokio::test]
+    async fn parts_are_read_back_in_order_with_their_crc() {
+        let (_dir, store, staging) = staging().await;
         let a = staging
             .write(
                 "ab12",
@@ -215,23 +241,20 @@ mod tests {
                 crc32: crc32fast::hash(b"hello ")
             }
         );
-        let whole = staging.assemble("ab12", &[1, 2]).await.expect("assemble");
-        assert_eq!(
-            whole,
-            Staged {
-                size: 11,
-                crc32: crc32fast::hash(b"hello world")
-            }
-        );
-        assert_eq!(staging.read("ab12").await.expect("read"), b"hello world");
+        let whole = staging.read("ab12", &[1, 2]).await.expect("read");
+        assert_eq!(whole, b"hello world");
         staging.remove("ab12").await.expect("remove");
-        assert!(staging.read("ab12").await.is_err());
+        assert!(staging.read("ab12", &[1]).await.is_err());
+        assert!(store.list("").await.expect("list").is_empty());
     }
 
     #[tokio::test]
-    async fn an_oversize_body_leaves_nothing() {
-        let dir = tempfile::tempdir().expect("dir");
-        let staging = Staging::open(dir.path()).await.expect("open");
+    async fn a_refused_body_replaces_nothing() {
+        let (_dir, store, staging) = staging().await;
+        staging
+            .write("cd34", None, body(&[b"keep"]), (5, "file limit"), None)
+            .await
+            .expect("first body");
         let err = staging
             .write(
                 "cd34",
@@ -242,18 +265,6 @@ mod tests {
             )
             .await;
         assert!(matches!(err, Err(StagingError::TooLarge { limit: 5, .. })));
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("cd34"))
-                .expect("dir")
-                .count(),
-            0
-        );
-        assert!(
-            staging
-                .write("../x", None, body(&[b"1"]), (5, ""), None)
-                .await
-                .is_err()
-        );
         let wrong = staging
             .write("cd34", None, body(&[b"12"]), (5, ""), Some(1))
             .await;
@@ -261,9 +272,16 @@ mod tests {
             wrong,
             Err(StagingError::CrcMismatch { expected: 1, .. })
         ));
-        assert!(
-            staging.read("cd34").await.is_err(),
-            "a body with the wrong CRC is not kept"
+        assert_eq!(
+            staging.read("cd34", &[]).await.expect("still there"),
+            b"keep"
         );
+        assert_eq!(store.list("").await.expect("list").len(), 1);
+        assert!(matches!(
+            staging
+                .write("../x", None, body(&[b"1"]), (5, ""), None)
+                .await,
+            Err(StagingError::BadId)
+        ));
     }
 }

@@ -16,7 +16,7 @@ use crate::http;
 use crate::ingest::{Staging, expire_periodically};
 use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
-use crate::storage::LocalStorage;
+use crate::storage::{Backends, StorageError};
 
 mod tls;
 
@@ -31,6 +31,8 @@ pub enum StartupError {
     Catalog(#[from] CatalogError),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("cannot open the object store: {0}")]
+    Storage(#[from] StorageError),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
@@ -68,10 +70,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let catalog = open_catalog(&settings).await?;
-        let root = settings.storage_root();
-        let storage = LocalStorage::open(&root)
-            .await
-            .map_err(io_error(format!("storage root {}", root.display())))?;
+        let backends = Backends::open(&settings).await?;
         let secret = load_or_create_secret(settings.auth.secret.as_deref(), &settings.data_dir)
             .map_err(io_error("server secret"))?;
         let listen = settings.server.listen;
@@ -91,10 +90,7 @@ impl Application {
             }
             UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
         });
-        let staging_root = settings.staging_root();
-        let staging = Staging::open(&staging_root)
-            .await
-            .map_err(io_error(format!("staging dir {}", staging_root.display())))?;
+        let staging = Staging::new(backends.staging);
         tokio::spawn(expire_periodically(
             catalog.clone(),
             staging.clone(),
@@ -119,7 +115,7 @@ impl Application {
                 Sealer::new(&secret),
             ),
             catalog,
-            storage: Arc::new(storage),
+            storage: backends.objects,
             urls: UrlBuilder::new(public_base.clone(), signer),
             settings: Arc::new(settings),
         };

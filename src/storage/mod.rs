@@ -3,17 +3,62 @@
 
 mod key;
 mod local;
+mod s3;
 
 use std::fmt::Debug;
 use std::io;
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
+use crate::config::{Backend, Settings};
+
 pub use key::{InvalidKey, ObjectKey};
 pub use local::LocalStorage;
+pub use s3::{MIN_PART_BYTES, S3Settings, S3Storage, ServeMode};
+
+/// The stores the service works with: finished objects, and the staging area for uploads
+/// in progress (kept apart so listings of one never see the other).
+#[derive(Debug, Clone)]
+pub struct Backends {
+    pub objects: Arc<dyn Storage>,
+    pub staging: Arc<dyn Storage>,
+}
+
+impl Backends {
+    /// Opens the backend `settings` name. For S3 nothing is sent yet; `/readyz` tells
+    /// whether the store answers.
+    pub async fn open(settings: &Settings) -> Result<Self, StorageError> {
+        match settings.storage.backend {
+            Backend::Local => {
+                let open = |root: std::path::PathBuf| async move {
+                    LocalStorage::open(&root)
+                        .await
+                        .map_err(|source| StorageError::Io {
+                            key: root.display().to_string(),
+                            source,
+                        })
+                };
+                Ok(Self {
+                    objects: Arc::new(open(settings.storage_root()).await?),
+                    staging: Arc::new(open(settings.staging_root()).await?),
+                })
+            }
+            Backend::S3 => {
+                let objects = S3Storage::connect(&settings.storage.s3).await?;
+                // `.staging` cannot be an object key's first segment.
+                let staging = objects.nested(".staging");
+                Ok(Self {
+                    objects: Arc::new(objects),
+                    staging: Arc::new(staging),
+                })
+            }
+        }
+    }
+}
 
 /// A body to store or a body read back: chunks of bytes, in order.
 pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
@@ -91,6 +136,15 @@ pub trait Storage: Send + Sync + Debug {
 
     /// Succeeds when the backend can serve requests (for `/readyz`).
     async fn check(&self) -> Result<(), StorageError>;
+
+    /// A URL at which the backend itself serves the object for `ttl`, where it can.
+    async fn presigned_get(
+        &self,
+        _key: &ObjectKey,
+        _ttl: Duration,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(None)
+    }
 }
 
 /// Reads a whole object into memory (for small objects and tests).

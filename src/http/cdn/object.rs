@@ -12,9 +12,10 @@ use futures_util::stream;
 use crate::catalog::ObjectRecord;
 use crate::cdn::Hot;
 use crate::cdn::{RangeRequest, none_match, parse_range};
+use crate::config::Backend;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{ObjectKey, StorageError, read_all};
+use crate::storage::{ObjectKey, ServeMode, StorageError, read_all};
 
 /// Objects up to this size are read whole and kept in the hot cache once served.
 const KEEP_IN_MEMORY: u64 = 256 * 1024;
@@ -36,6 +37,14 @@ pub async fn respond(
     extra(&mut response);
     if not_modified(req, etag, record.created_at) {
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    // The store answers ranges itself; the URL expires, so the redirect is not cached.
+    if let Some(location) = presigned(state, uri).await? {
+        return Ok(response
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .finish());
     }
     let size = u64::try_from(record.size).unwrap_or(0);
     let range = match header_str(req, header::IF_RANGE) {
@@ -87,6 +96,19 @@ pub async fn respond(
     }
     let read = state.storage.get(&key, range).await.map_err(missing)?;
     Ok(response.body(SizedStream::new(length, read.body)))
+}
+
+/// In `redirect` mode, a presigned URL of the store for the object.
+async fn presigned(state: &AppState, uri: &str) -> Result<Option<String>, ApiError> {
+    let s3 = &state.settings.storage.s3;
+    if state.settings.storage.backend != Backend::S3 || s3.serve != ServeMode::Redirect {
+        return Ok(None);
+    }
+    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
+    Ok(state
+        .storage
+        .presigned_get(&key, s3.presign_ttl.as_std())
+        .await?)
 }
 
 fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &str) {

@@ -116,11 +116,17 @@ async fn process(
     session: &UploadSession,
     upload: &UploadRecord,
 ) -> Result<Value, ApiError> {
-    let bytes = state
-        .staging
-        .read(&upload.upload_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let parts: Vec<i64> = match upload.chunked_id {
+        Some(_) => state
+            .catalog
+            .parts(&upload.store_uri)
+            .await?
+            .iter()
+            .map(|p| p.part_number)
+            .collect(),
+        None => Vec::new(),
+    };
+    let bytes = state.staging.read(&upload.upload_id, &parts).await?;
     let declared = ingest::declared_type(&upload.store_uri, &bytes)?;
     let biz = BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET);
     let prepared = state.prepare(biz, declared, bytes).await?;

@@ -3,8 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::auth::{Scope, random_hex};
+use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::http::body::read_limited;
 use crate::http::bot_upload::upload_reply;
 use crate::http::identity::Caller;
 use crate::ingest::{self, BizType};
@@ -35,31 +36,21 @@ pub async fn put_file(
         .ok_or_else(|| ApiError::BadRequest(format!("`{prefix}` is not an upload_path_prefix")))?;
     caller.require_biz_type(biz)?;
     let limit = state.settings.imagex.max_file_bytes;
-    if let Some(length) = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        && length > limit
-    {
-        return Err(ApiError::TooLarge(format!(
-            "the body ({length} bytes) is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
-        )));
-    }
-    let staging_id = random_hex(16);
-    let staged = state
-        .staging
-        .write(&staging_id, None, payload, (limit, "upload limit"), None)
-        .await;
-    let bytes = match staged {
-        Ok(_) => state
-            .staging
-            .read(&staging_id)
-            .await
-            .map_err(ApiError::internal),
-        Err(e) => Err(e.into()),
-    };
-    let _ = state.staging.remove(&staging_id).await;
-    let bytes = bytes?;
+    // The pipeline works on the whole file in memory, so the body is read straight there.
+    let bytes = Vec::from(
+        read_limited(
+        &req,
+        payload,
+        usize::try_from(limit).unwrap_or(usize::MAX),
+        |length| {
+            let size = length.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+            ApiError::TooLarge(format!(
+                "the body{size} is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
+            ))
+        },
+    )
+        .await?,
+    );
     let declared = ingest::declared_type(&name, &bytes)?;
     let prepared = state.prepare(biz, declared, bytes).await?;
     let stem = ingest::new_stem(biz.name());

@@ -1,7 +1,7 @@
 //! The upload host (API.md 4.2): `POST|PUT /api/common/upload/{StoreUri}` for a direct
 //! upload, a chunked init (`?uploads`), a part (`?partNumber=N&uploadID=`), a complete
 //! (`?uploadID=` with the part list), and `GET ?uploadID=` to resume. Bodies stream to the
-//! staging area; nothing becomes an object before the commit.
+//! staging store; nothing becomes an object before the commit.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -143,10 +143,16 @@ async fn direct(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, HostError> {
+    let upload = &target.upload;
+    if let Some(chunked) = &upload.chunked_id {
+        return Err(ApiError::BadRequest(format!(
+            "this upload is chunked (uploadID `{chunked}`): send its parts"
+        ))
+        .into());
+    }
     let limit = target.state.settings.imagex.max_file_bytes;
     check_length(req, limit, "upload limit")?;
     let crc = expected_crc(req)?;
-    let upload = &target.upload;
     let staged = target
         .state
         .staging

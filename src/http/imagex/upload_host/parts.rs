@@ -1,6 +1,8 @@
 //! Chunked uploads: parts (numbered from 0 as the SDKs do, or from 1 as tt-uploader
 //! does), the complete list that joins them, and the resume query.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -25,6 +27,12 @@ pub async fn part(
     payload: web::Payload,
 ) -> Result<HttpResponse, HostError> {
     check_chunked_id(&target, id)?;
+    if target.upload.state == "uploaded" {
+        return Err(ApiError::BadRequest(format!(
+            "upload `{id}` is complete; its parts can no longer change"
+        ))
+        .into());
+    }
     let settings = &target.state.settings.imagex;
     let number: i64 = number
         .parse()
@@ -73,12 +81,7 @@ pub async fn part(
     // Parts written at the same time each saw room for themselves: check the total again.
     let others = others_total(&target.state.catalog.parts(uri).await?, number);
     if others + staged.size > settings.max_file_bytes {
-        target
-            .state
-            .staging
-            .remove_part(&target.upload.upload_id, number)
-            .await;
-        target.state.catalog.forget_part(uri, number).await?;
+        forget_part(&target, number).await?;
         return Err(ApiError::TooLarge(format!(
             "the parts add up to more than the upload limit of {} bytes",
             settings.max_file_bytes
@@ -92,6 +95,22 @@ pub async fn part(
     };
     target.state.catalog.record_part(uri, &record).await?;
     Ok(host_ok(json!({"hash": record.crc32})))
+}
+
+/// Drops a part from the catalog and then from staging.
+async fn forget_part(target: &Target<'_>, number: i64) -> Result<(), ApiError> {
+    let upload = &target.upload;
+    target
+        .state
+        .catalog
+        .forget_part(&upload.store_uri, number)
+        .await?;
+    target
+        .state
+        .staging
+        .remove_part(&upload.upload_id, number)
+        .await?;
+    Ok(())
 }
 
 /// Bytes in the parts other than `except`.
@@ -121,7 +140,7 @@ pub async fn complete(
 ) -> Result<HttpResponse, HostError> {
     check_chunked_id(&target, id)?;
     if target.upload.state == "uploaded" {
-        // A complete sent again (its answer was lost): the parts are already joined.
+        // A complete sent again (its answer was lost): the file is already settled.
         let crc = target.upload.crc32.clone().unwrap_or_default();
         return Ok(host_ok(
             json!({"hash": crc, "key": target.upload.store_uri}),
@@ -136,23 +155,35 @@ pub async fn complete(
         .into());
     }
     let uri = &target.upload.store_uri;
-    let recorded = target.state.catalog.parts(uri).await?;
+    let mut recorded: HashMap<i64, PartRecord> = target
+        .state
+        .catalog
+        .parts(uri)
+        .await?
+        .into_iter()
+        .map(|p| (p.part_number, p))
+        .collect();
     let mut total = 0u64;
-    for (number, crc) in &listed {
+    // The whole file's CRC32, combined from the parts' without reading them.
+    let mut whole = crc32fast::Hasher::new();
+    for (number, listed_crc) in &listed {
         let part = recorded
-            .iter()
-            .find(|p| p.part_number == *number)
+            .remove(number)
             .ok_or_else(|| ApiError::BadRequest(format!("part {number} was never uploaded")))?;
-        if let Some(crc) = crc
-            && parse_crc(&part.crc32)? != *crc
+        let crc = parse_crc(&part.crc32)?;
+        if let Some(listed_crc) = listed_crc
+            && crc != *listed_crc
         {
             return Err(ApiError::BadRequest(format!(
-                "CRC32 mismatch for part {number}: the list says {crc:08x}, the part's is {}",
-                part.crc32
+                "CRC32 mismatch for part {number}: the list says {listed_crc:08x}, the part's is {crc:08x}"
             ))
             .into());
         }
         total += part.size as u64;
+        whole.combine(&crc32fast::Hasher::new_with_initial_len(
+            crc,
+            part.size as u64,
+        ));
     }
     let limit = target.state.settings.imagex.max_file_bytes;
     if total > limit {
@@ -161,17 +192,16 @@ pub async fn complete(
         ))
         .into());
     }
-    let numbers: Vec<i64> = listed.iter().map(|(n, _)| *n).collect();
-    let staged = target
-        .state
-        .staging
-        .assemble(&target.upload.upload_id, &numbers)
-        .await?;
-    let crc = hex_crc(staged.crc32);
+    // The listed parts are the file, read in order at commit, so nothing is copied here.
+    // Parts sent but not listed are dropped.
+    for unlisted in recorded.into_keys() {
+        forget_part(&target, unlisted).await?;
+    }
+    let crc = hex_crc(whole.finalize());
     target
         .state
         .catalog
-        .mark_uploaded(uri, staged.size as i64, &crc)
+        .mark_uploaded(uri, total as i64, &crc)
         .await?;
     Ok(host_ok(json!({"hash": crc, "key": uri})))
 }

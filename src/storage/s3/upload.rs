@@ -1,0 +1,184 @@
+//! `put` on S3. The body is cut into parts of `part_bytes`: one part goes up as a single
+//! `PutObject`; more become a multipart upload with two parts in flight while the next is
+//! read, and are aborted on any failure so no half-written object or stray parts remain.
+
+use std::io;
+
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
+
+use super::S3Storage;
+use super::errors::classify;
+use crate::storage::{ByteStream, ObjectKey, StorageError};
+
+/// Parts sent at the same time.
+const PARTS_IN_FLIGHT: usize = 2;
+
+pub(super) async fn put(
+    store: &S3Storage,
+    key: &ObjectKey,
+    body: ByteStream,
+) -> Result<u64, StorageError> {
+    let body_error = |source: io::Error| StorageError::Io {
+        key: key.to_string(),
+        source,
+    };
+    let mut parts = Box::pin(rechunk(body, store.part_bytes).peekable());
+    let first = match parts.next().await {
+        Some(part) => part.map_err(body_error)?,
+        None => Bytes::new(),
+    };
+    if parts.as_mut().peek().await.is_none() {
+        let size = first.len() as u64;
+        store
+            .client
+            .put_object()
+            .bucket(&store.bucket)
+            .key(store.full_key(key))
+            .body(first.into())
+            .send()
+            .await
+            .map_err(|e| classify(e, key))?;
+        return Ok(size);
+    }
+    let upload_id = store
+        .client
+        .create_multipart_upload()
+        .bucket(&store.bucket)
+        .key(store.full_key(key))
+        .send()
+        .await
+        .map_err(|e| classify(e, key))?
+        .upload_id
+        .ok_or_else(|| StorageError::Unavailable("S3 gave no multipart upload id".into()))?;
+    let all = stream::once(async { Ok(first) }).chain(parts);
+    let result = send_parts(store, key, &upload_id, all).await;
+    if result.is_err() {
+        let abort = store
+            .client
+            .abort_multipart_upload()
+            .bucket(&store.bucket)
+            .key(store.full_key(key))
+            .upload_id(&upload_id)
+            .send()
+            .await;
+        if let Err(e) = abort {
+            tracing::warn!(%key, error = %classify(e, key), "could not abort a failed multipart upload");
+        }
+    }
+    result
+}
+
+/// Uploads the parts and completes the upload; answers the object's size.
+async fn send_parts(
+    store: &S3Storage,
+    key: &ObjectKey,
+    upload_id: &str,
+    parts: impl Stream<Item = io::Result<Bytes>>,
+) -> Result<u64, StorageError> {
+    let full_key = store.full_key(key);
+    let sent: Vec<(CompletedPart, u64)> = parts
+        .enumerate()
+        .map(|(index, part)| {
+            let full_key = &full_key;
+            async move {
+                let part = part.map_err(|source| StorageError::Io {
+                    key: key.to_string(),
+                    source,
+                })?;
+                let number = i32::try_from(index + 1)
+                    .map_err(|_| StorageError::Unavailable("too many parts".into()))?;
+                let size = part.len() as u64;
+                let output = store
+                    .client
+                    .upload_part()
+                    .bucket(&store.bucket)
+                    .key(full_key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .body(part.into())
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, key))?;
+                let done = CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(output.e_tag)
+                    .build();
+                Ok::<_, StorageError>((done, size))
+            }
+        })
+        .buffered(PARTS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let size = sent.iter().map(|(_, size)| size).sum();
+    let completed = CompletedMultipartUpload::builder()
+        .set_parts(Some(sent.into_iter().map(|(part, _)| part).collect()))
+        .build();
+    store
+        .client
+        .complete_multipart_upload()
+        .bucket(&store.bucket)
+        .key(full_key)
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .map_err(|e| classify(e, key))?;
+    Ok(size)
+}
+
+/// Regroups a body into parts of exactly `size` bytes, the last one shorter.
+fn rechunk(body: ByteStream, size: usize) -> impl Stream<Item = io::Result<Bytes>> {
+    let state = (body, BytesMut::new(), false);
+    stream::try_unfold(state, move |(mut body, mut buffer, mut ended)| async move {
+        while !ended && buffer.len() < size {
+            match body.next().await {
+                Some(chunk) => buffer.extend_from_slice(&chunk?),
+                None => ended = true,
+            }
+        }
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        let part = buffer.split_to(size.min(buffer.len())).freeze();
+        Ok(Some((part, (body, buffer, ended))))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_are_regrouped_into_whole_parts() {
+        let chunks: Vec<io::Result<Bytes>> = [&b"abc"[..], b"defgh", b"", b"ij"]
+            .iter()
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let parts: Vec<Bytes> = rechunk(stream::iter(chunks).boxed(), 4)
+            .try_collect()
+            .await
+            .expect("no errors");
+        assert_eq!(parts, vec![&b"abcd"[..], b"efgh", b"ij"]);
+        let none: Vec<Bytes> = rechunk(stream::empty().boxed(), 4)
+            .try_collect()
+            .await
+            .expect("empty");
+        assert!(none.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_body_error_ends_the_parts_with_it() {
+        let chunks = vec![
+            Ok(Bytes::from_static(b"abcdef")),
+            Err(io::Error::other("cut off")),
+        ];
+        let mut parts = Box::pin(rechunk(stream::iter(chunks).boxed(), 4));
+        assert_eq!(
+            parts.next().await.and_then(Result::ok),
+            Some(Bytes::from_static(b"abcd"))
+        );
+        assert!(matches!(parts.next().await, Some(Err(_))));
+    }
+}
