@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{assert_error, fixture, spawn_app, upload_body};
 
-fn imgate(dir: &Path, args: &[&str]) -> Command {
+pub fn imgate(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgate"));
     command
         .current_dir(dir)
@@ -18,7 +18,7 @@ fn imgate(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn run_ok(mut command: impl std::borrow::BorrowMut<Command>) -> String {
+pub fn run_ok(mut command: impl std::borrow::BorrowMut<Command>) -> String {
     let Output {
         status,
         stdout,
@@ -33,7 +33,7 @@ fn run_ok(mut command: impl std::borrow::BorrowMut<Command>) -> String {
     stdout
 }
 
-fn last_line(text: &str) -> String {
+pub fn last_line(text: &str) -> String {
     text.lines().last().expect("a line").trim().to_owned()
 }
 
@@ -166,7 +166,8 @@ async fn users_create_takes_the_password_from_env_or_stdin() {
     assert!(!short.status.success());
 }
 
-struct Server(Child);
+/// An `imgate serve` process, stopped when dropped.
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -175,18 +176,18 @@ impl Drop for Server {
     }
 }
 
-/// The README's first command: `imgate serve` in an empty directory, defaults only.
-#[tokio::test]
-async fn serve_runs_with_embedded_defaults() {
-    let cwd = tempfile::tempdir().expect("cwd");
+/// Runs `imgate serve` in `cwd` on a free port with `env` added, and waits until it answers
+/// `/healthz`; answers the process and its base URL.
+pub async fn serve_in(cwd: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port();
-    let _server = Server(
-        imgate(cwd.path(), &["serve"])
+    let server = Server(
+        imgate(cwd, &["serve"])
             .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -194,7 +195,6 @@ async fn serve_runs_with_embedded_defaults() {
     );
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
     for _ in 0..100 {
         if client
             .get(format!("{base}/healthz"))
@@ -202,12 +202,19 @@ async fn serve_runs_with_embedded_defaults() {
             .await
             .is_ok_and(|r| r.status() == 200)
         {
-            up = true;
-            break;
+            return (server, base);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(up, "server did not come up");
+    panic!("imgate serve did not come up");
+}
+
+/// The README's first command: `imgate serve` in an empty directory, defaults only.
+#[tokio::test]
+async fn serve_runs_with_embedded_defaults() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let (_server, base) = serve_in(cwd.path(), &[]).await;
+    let client = reqwest::Client::new();
     assert!(cwd.path().join("data/imgate.db").exists());
 
     let key = last_line(&run_ok(imgate(

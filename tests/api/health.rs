@@ -29,7 +29,7 @@ async fn alive_and_ready() {
 #[tokio::test]
 async fn not_ready_when_storage_is_gone() {
     let app = spawn_app().await;
-    std::fs::remove_dir_all(app.settings.storage_root()).expect("remove storage root");
+    app.break_storage().await;
     let ready = app
         .client
         .get(app.url("/readyz"))

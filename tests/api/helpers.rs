@@ -2,14 +2,18 @@
 //! to it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::Engine;
 use imgate::auth::{ApiKey, Scope};
 use imgate::catalog::{Catalog, NewApiKey};
-use imgate::config::Settings;
+use imgate::config::{Backend, Settings};
 use imgate::startup::{Application, open_catalog};
+use imgate::storage::Backends;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+use crate::s3_server::S3Server;
 
 pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
@@ -19,6 +23,31 @@ pub struct TestApp {
     pub catalog: Catalog,
     pub settings: Settings,
     pub data_dir: TempDir,
+    /// The S3 server and bucket, when the suite runs on S3.
+    pub s3: Option<Arc<S3Bucket>>,
+}
+
+/// A bucket of its own for one test's server.
+#[derive(Debug)]
+pub struct S3Bucket {
+    pub server: S3Server,
+    pub name: String,
+}
+
+impl S3Bucket {
+    pub async fn new(server: S3Server) -> Self {
+        let name = server.new_bucket().await;
+        Self { server, name }
+    }
+}
+
+/// `IMGATE_TEST_BACKEND=s3` runs every server of the suite on S3; the default is local disk.
+fn suite_backend() -> Backend {
+    match std::env::var("IMGATE_TEST_BACKEND").as_deref() {
+        Ok("s3") => Backend::S3,
+        Ok("local") | Err(_) => Backend::Local,
+        Ok(other) => panic!("IMGATE_TEST_BACKEND is `local` or `s3`, not `{other}`"),
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -27,17 +56,38 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server whose settings `configure` may change first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_app_in(tempfile::tempdir().expect("temp data dir"), configure).await
+    let s3 = match suite_backend() {
+        Backend::S3 => Some(Arc::new(S3Bucket::new(S3Server::shared_or_new()).await)),
+        Backend::Local => None,
+    };
+    start(tempfile::tempdir().expect("temp data dir"), s3, configure).await
 }
 
-/// Starts a server on an existing data directory (a restart, when one ran there before).
-pub async fn spawn_app_in(data_dir: TempDir, configure: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts a server on S3 whatever the suite's backend.
+pub async fn spawn_app_on_s3(s3: Arc<S3Bucket>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    start(
+        tempfile::tempdir().expect("temp data dir"),
+        Some(s3),
+        configure,
+    )
+    .await
+}
+
+async fn start(
+    data_dir: TempDir,
+    s3: Option<Arc<S3Bucket>>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings {
         data_dir: data_dir.path().to_path_buf(),
         ..Settings::default()
     };
     settings.server.listen = "127.0.0.1:0".parse().expect("address");
     settings.server.workers = 2;
+    if let Some(bucket) = &s3 {
+        settings.storage.backend = Backend::S3;
+        settings.storage.s3 = bucket.server.settings(&bucket.name);
+    }
     configure(&mut settings);
     let app = Application::build(settings.clone())
         .await
@@ -63,6 +113,7 @@ pub async fn spawn_app_in(data_dir: TempDir, configure: impl FnOnce(&mut Setting
         catalog,
         settings,
         data_dir,
+        s3,
     }
 }
 
@@ -152,10 +203,61 @@ impl TestApp {
             .await
     }
 
-    /// Objects in the catalog and files under the storage root (temporary files included).
+    /// Stops the server and starts a new one on the same data directory and storage.
+    pub async fn restart(self) -> TestApp {
+        self.handle.stop(true).await;
+        let TestApp { data_dir, s3, .. } = self;
+        start(data_dir, s3, |_| {}).await
+    }
+
+    /// The stores this server's settings name, opened anew.
+    pub async fn backends(&self) -> Backends {
+        Backends::open(&self.settings).await.expect("stores open")
+    }
+
+    /// Objects in the catalog and files in the object store (on local disk, temporary
+    /// files included).
     pub async fn stored(&self) -> (i64, usize) {
         let rows = self.catalog.count_objects().await.expect("count");
-        (rows, count_files(&self.settings.storage_root()))
+        let files = match &self.s3 {
+            None => count_files(&self.settings.storage_root()),
+            Some(bucket) => self.bucket_keys(bucket, false).await,
+        };
+        (rows, files)
+    }
+
+    /// Files in the staging store.
+    pub async fn staged(&self) -> usize {
+        match &self.s3 {
+            None => count_files(&self.settings.staging_root()),
+            Some(bucket) => self.bucket_keys(bucket, true).await,
+        }
+    }
+
+    async fn bucket_keys(&self, bucket: &S3Bucket, staging: bool) -> usize {
+        let keys = bucket.server.keys(&bucket.name).await;
+        keys.iter()
+            .filter(|k| k.starts_with("imgate/.staging/") == staging)
+            .count()
+    }
+
+    /// Makes the object store unusable: its directory or its bucket is removed.
+    pub async fn break_storage(&self) {
+        match &self.s3 {
+            None => {
+                std::fs::remove_dir_all(self.settings.storage_root()).expect("remove storage root")
+            }
+            Some(bucket) => {
+                bucket
+                    .server
+                    .client()
+                    .delete_bucket()
+                    .bucket(&bucket.name)
+                    .send()
+                    .await
+                    .expect("delete the empty bucket");
+            }
+        }
     }
 }
 

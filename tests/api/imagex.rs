@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fixture, spawn_app, spawn_app_in, spawn_app_with};
+use crate::helpers::{TestApp, fixture, spawn_app, spawn_app_with};
 
 const ACTIONS: &str = "/api/common/upload/apply_upload_action";
 
@@ -156,7 +156,7 @@ async fn direct_upload_is_committed_and_served() {
 
 /// Uploads `bytes` in parts of `part_size`, numbered from `first`, the way tt-uploader
 /// (POST, from 1) or the SDKs (PUT, from 0) do, then completes and commits.
-async fn chunked(
+pub async fn chunked(
     app: &TestApp,
     key: &str,
     bytes: &[u8],
@@ -187,6 +187,13 @@ async fn chunked(
             "{body}"
         );
         list.push(format!("{number}:{}", crc_hex(part)));
+    }
+    assert_eq!(app.staged().await, list.len(), "one staged file a part");
+    if app.s3.is_some() {
+        assert!(
+            !app.settings.staging_root().exists(),
+            "on S3, parts never touch the local disk"
+        );
     }
     let (_, resumed) = host_json(host(
         app,
@@ -219,6 +226,7 @@ async fn chunked(
         bytes,
         "the served file is the uploaded one"
     );
+    assert_eq!(app.staged().await, 0, "the commit removes the parts");
 }
 
 #[tokio::test]
@@ -277,9 +285,7 @@ async fn parts_survive_a_restart() {
     };
     assert_eq!(host_json(part(&app, 1, first)).await.0, 200);
 
-    app.handle.stop(true).await;
-    let TestApp { data_dir, .. } = app;
-    let app = spawn_app_in(data_dir, |_| {}).await;
+    let app = app.restart().await;
 
     let (_, resumed) = host_json(host(
         &app,
@@ -448,9 +454,7 @@ async fn expired_sessions_and_their_parts_are_removed() {
     )
     .body(part);
     assert_eq!(host_json(request).await.0, 200);
-    let staging = app.data_dir.path().join("staging");
-    let staged = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(staged(&staging), 1);
+    assert_eq!(app.staged().await, 1);
     let mut gone = false;
     for _ in 0..100 {
         let session = app
@@ -458,7 +462,7 @@ async fn expired_sessions_and_their_parts_are_removed() {
             .find_upload_session(&session_key(&reply))
             .await
             .expect("catalog");
-        if session.is_none() && staged(&staging) == 0 {
+        if session.is_none() && app.staged().await == 0 {
             gone = true;
             break;
         }

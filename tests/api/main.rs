@@ -10,6 +10,8 @@ mod helpers;
 mod imagex;
 mod imagex_bad;
 mod pipeline;
+mod s3;
+mod s3_server;
 mod sdk;
 mod sessions;
 mod storage;

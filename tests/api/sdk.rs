@@ -122,11 +122,9 @@ async fn the_volcengine_python_sdk_uploads_over_https() {
         .expect("catalog")
         .expect("the object is recorded");
     assert_eq!((record.width, record.height), (Some(640), Some(480)));
-    let stored = imgate::storage::LocalStorage::open(app.settings.storage_root())
-        .await
-        .expect("store");
+    let stored = app.backends().await.objects;
     let key = imgate::storage::ObjectKey::parse(&uri).expect("key");
-    let bytes = imgate::storage::read_all(&stored, &key)
+    let bytes = imgate::storage::read_all(stored.as_ref(), &key)
         .await
         .expect("stored bytes");
     assert_eq!(bytes.len() as i64, record.size);
