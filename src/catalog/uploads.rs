@@ -185,6 +185,21 @@ impl Catalog {
         Ok(())
     }
 
+    /// Forgets that an upload was chunked, and its parts: a direct upload replaced them.
+    pub async fn drop_chunked(&self, store_uri: &str) -> Result<(), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE uploads SET chunked_id = NULL WHERE store_uri = ?")
+            .bind(store_uri)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ?")
+            .bind(store_uri)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks the whole file received: a direct upload, or a chunked one whose recorded
     /// parts, in order, are now the file.
     pub async fn mark_uploaded(

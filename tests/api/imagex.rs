@@ -482,3 +482,106 @@ async fn expired_sessions_and_their_parts_are_removed() {
 }
 
 use md5::Digest;
+
+/// The complete list settles the file: unlisted parts are dropped, later parts refused,
+/// and a commit that finds other bytes than the complete confirmed refuses them; the
+/// client may still send the file whole instead.
+#[tokio::test]
+async fn the_complete_list_settles_the_file() {
+    let app = spawn_app().await;
+    let key = app.upload_key().await;
+    let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
+    let (uri, auth, _) = store_info(&reply, 0);
+    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
+    let id = init["payload"]["uploadID"]
+        .as_str()
+        .expect("uploadID")
+        .to_owned();
+    let parts = [
+        text_of(3000),
+        b"second part\n".repeat(100),
+        b"unlisted\n".to_vec(),
+    ];
+    let send_part = |number: usize| {
+        host(
+            &app,
+            reqwest::Method::POST,
+            &uri,
+            &format!("?partNumber={number}&uploadID={id}"),
+            &auth,
+        )
+        .body(parts[number - 1].clone())
+    };
+    for number in 1..=3 {
+        assert_eq!(host_json(send_part(number)).await.0, 200);
+    }
+    let list = format!("1:{},2:{}", crc_hex(&parts[0]), crc_hex(&parts[1]));
+    let complete = host(
+        &app,
+        reqwest::Method::POST,
+        &uri,
+        &format!("?uploadID={id}"),
+        &auth,
+    );
+    let (status, done) = host_json(complete.body(list)).await;
+    let file = [parts[0].clone(), parts[1].clone()].concat();
+    assert_eq!(
+        (status, &done["payload"]["hash"]),
+        (200, &json!(crc_hex(&file))),
+        "{done}"
+    );
+    assert_eq!(app.staged().await, 2, "the unlisted part is dropped");
+    let (status, late) = host_json(send_part(2)).await;
+    assert_eq!(status, 400, "{late}");
+    assert!(late.to_string().contains("can no longer change"), "{late}");
+
+    // A part that got past that check while the complete ran.
+    let upload_id = app
+        .catalog
+        .find_upload(&uri)
+        .await
+        .expect("catalog")
+        .expect("upload")
+        .upload_id;
+    let part = imgate::storage::ObjectKey::parse(&format!("{upload_id}/part-2")).expect("key");
+    app.backends()
+        .await
+        .staging
+        .put(
+            &part,
+            imgate::storage::stream_of(bytes::Bytes::from_static(b"late")),
+        )
+        .await
+        .expect("overwrite a part");
+    let (status, refused) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("changed after the upload was completed"),
+        "{refused}"
+    );
+    assert_eq!(app.stored().await, (0, 0));
+
+    let whole = host(
+        &app,
+        reqwest::Method::PUT,
+        &uri,
+        &format!("?uploadID={upload_id}"),
+        &auth,
+    )
+    .body(file.clone());
+    let (status, direct) = host_json(whole).await;
+    assert_eq!(status, 200, "{direct}");
+    assert_eq!(
+        app.staged().await,
+        1,
+        "the direct upload replaces the parts"
+    );
+    let (status, committed) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
+    assert_eq!(status, 200, "{committed}");
+    let url = committed["Result"]["PluginResult"][0]["ImageUrl"]
+        .as_str()
+        .expect("url");
+    assert_eq!(fetch(&app, url).await, file);
+}

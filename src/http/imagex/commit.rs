@@ -126,7 +126,12 @@ async fn process(
             .collect(),
         None => Vec::new(),
     };
-    let bytes = state.staging.read(&upload.upload_id, &parts).await?;
+    let size = upload
+        .size
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let bytes = state.staging.read(&upload.upload_id, &parts, size).await?;
+    check_unchanged(upload, &bytes)?;
     let declared = ingest::declared_type(&upload.store_uri, &bytes)?;
     let biz = BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET);
     let prepared = state.prepare(biz, declared, bytes).await?;
@@ -152,6 +157,22 @@ async fn process(
         tracing::warn!(upload = %upload.store_uri, error = %e, "could not remove staged bytes");
     }
     Ok(outcome)
+}
+
+/// The bytes read back must be the ones the upload host confirmed: a part that arrived
+/// late, after the complete, would otherwise change the file under its announced CRC32.
+fn check_unchanged(upload: &UploadRecord, bytes: &[u8]) -> Result<(), ApiError> {
+    let crc = format!("{:08x}", crc32fast::hash(bytes));
+    let matches = upload.crc32.as_deref() == Some(crc.as_str())
+        && upload.size == i64::try_from(bytes.len()).ok();
+    if matches {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest(format!(
+        "the bytes of `{}` changed after the upload was completed (CRC32 {} then, {crc} now); upload it again",
+        upload.store_uri,
+        upload.crc32.as_deref().unwrap_or("unknown"),
+    )))
 }
 
 /// Whether `principal` may upload into and commit `session`: the upload scope, the

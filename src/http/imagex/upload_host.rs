@@ -144,12 +144,6 @@ async fn direct(
     payload: web::Payload,
 ) -> Result<HttpResponse, HostError> {
     let upload = &target.upload;
-    if let Some(chunked) = &upload.chunked_id {
-        return Err(ApiError::BadRequest(format!(
-            "this upload is chunked (uploadID `{chunked}`): send its parts"
-        ))
-        .into());
-    }
     let limit = target.state.settings.imagex.max_file_bytes;
     check_length(req, limit, "upload limit")?;
     let crc = expected_crc(req)?;
@@ -164,6 +158,11 @@ async fn direct(
             crc,
         )
         .await?;
+    if upload.chunked_id.is_some() {
+        // A client that began a chunked upload may still send the file whole.
+        target.state.catalog.drop_chunked(&upload.store_uri).await?;
+        target.state.staging.remove_parts(&upload.upload_id).await?;
+    }
     target
         .state
         .catalog

@@ -1,5 +1,6 @@
 //! Chunked uploads: parts (numbered from 0 as the SDKs do, or from 1 as tt-uploader
-//! does), the complete list that joins them, and the resume query.
+//! does), the complete list that settles which parts make the file and in what order, and
+//! the resume query.
 
 use std::collections::HashMap;
 
