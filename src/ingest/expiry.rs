@@ -12,18 +12,22 @@ const BATCH: i64 = 100;
 /// Removes expired sessions; answers how many.
 pub async fn expire_sessions(catalog: &Catalog, staging: &Staging) -> Result<usize, IngestError> {
     let expired = catalog.expired_upload_sessions(BATCH).await?;
-    for session in &expired {
+    let mut removed = 0;
+    'sessions: for session in &expired {
         for upload in catalog.session_uploads(&session.session_key).await? {
             if let Err(e) = staging.remove(&upload.upload_id).await {
+                // Keep the records, so the next round tries again.
                 tracing::warn!(upload = %upload.store_uri, error = %e, "could not remove staged bytes");
+                continue 'sessions;
             }
         }
         catalog.delete_upload_session(&session.session_key).await?;
+        removed += 1;
     }
-    if !expired.is_empty() {
-        tracing::info!(sessions = expired.len(), "removed expired upload sessions");
+    if removed > 0 {
+        tracing::info!(sessions = removed, "removed expired upload sessions");
     }
-    Ok(expired.len())
+    Ok(removed)
 }
 
 /// Runs `expire_sessions` every `every`, for as long as the server runs.

@@ -1,7 +1,8 @@
 //! The staging area: bytes of ImageX uploads that are not objects yet, kept in a store of
 //! their own (a directory beside the local objects, or a prefix of the S3 bucket), so
-//! parts never pass through the local disk when objects live in S3. A direct upload is one
-//! staged object; a chunked one is an object per part, read in order at commit. Stores
+//! parts never pass through the local disk when objects live in S3. Each upload's bytes
+//! are under `<upload id>/`: `data` for a direct upload, `part-<n>` for each part of a
+//! chunked one, read in order at commit. Stores
 //! write atomically, so what is staged after a crash or a restart is whole.
 
 use std::io;
@@ -50,17 +51,22 @@ impl Staging {
         Self { store }
     }
 
-    /// `<id>-data` for a whole file, `<id>-part-<n>` for a part. Upload ids are generated
-    /// hex; anything else is refused before it reaches the store.
+    /// `<id>/data` for a whole file, `<id>/part-<n>` for a part.
     fn key(upload_id: &str, part: Option<i64>) -> Result<ObjectKey, StagingError> {
+        let name = match part {
+            None => format!("{}data", Self::prefix(upload_id)?),
+            Some(n) => format!("{}part-{n}", Self::prefix(upload_id)?),
+        };
+        ObjectKey::parse(&name).map_err(|_| StagingError::BadId)
+    }
+
+    /// Everything of one upload is under `<id>/`. Upload ids are generated hex; anything
+    /// else is refused before it reaches the store.
+    fn prefix(upload_id: &str) -> Result<String, StagingError> {
         if upload_id.is_empty() || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(StagingError::BadId);
         }
-        let name = match part {
-            None => format!("{upload_id}-data"),
-            Some(n) => format!("{upload_id}-part-{n}"),
-        };
-        ObjectKey::parse(&name).map_err(|_| StagingError::BadId)
+        Ok(format!("{upload_id}/"))
     }
 
     /// Streams `body` into the whole file (`part = None`) or part `n`, refusing it at once
@@ -108,23 +114,30 @@ impl Staging {
         Ok(())
     }
 
-    /// Forgets everything staged for the upload.
-    pub async fn remove(&self, upload_id: &str) -> Result<(), StagingError> {
-        Self::key(upload_id, None)?;
-        for key in self.store.list(&format!("{upload_id}-")).await? {
-            self.store.delete(&key).await?;
-        }
-        Ok(())
+    /// Removes every part (a chunked upload replaced by a direct one).
+    pub async fn remove_parts(&self, upload_id: &str) -> Result<(), StagingError> {
+        let parts = format!("{}part-", Self::prefix(upload_id)?);
+        Ok(self.store.delete_all(&parts).await?)
     }
 
-    /// Reads the staged file: the whole file when `parts` is empty, else those parts joined
-    /// in the order given.
-    pub async fn read(&self, upload_id: &str, parts: &[i64]) -> Result<Vec<u8>, StagingError> {
+    /// Forgets everything staged for the upload.
+    pub async fn remove(&self, upload_id: &str) -> Result<(), StagingError> {
+        Ok(self.store.delete_all(&Self::prefix(upload_id)?).await?)
+    }
+
+    /// Reads the staged file of `size` bytes (a capacity hint): the whole file when
+    /// `parts` is empty, else those parts joined in the order given.
+    pub async fn read(
+        &self,
+        upload_id: &str,
+        parts: &[i64],
+        size: usize,
+    ) -> Result<Vec<u8>, StagingError> {
         if parts.is_empty() {
             let bytes = read_all(self.store.as_ref(), &Self::key(upload_id, None)?).await?;
             return Ok(bytes.into());
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(size);
         for &part in parts {
             let key = Self::key(upload_id, Some(part))?;
             out.extend_from_slice(&read_all(self.store.as_ref(), &key).await?);
@@ -213,7 +226,7 @@ mod tests {
 
     #[tokio::test]
     async fn parts_are_read_back_in_order_with_their_crc() {
-        let (_dir, store, staging) = staging().await;
+        let (dir, store, staging) = staging().await;
         let a = staging
             .write(
                 "ab12",
@@ -241,11 +254,20 @@ mod tests {
                 crc32: crc32fast::hash(b"hello ")
             }
         );
-        let whole = staging.read("ab12", &[1, 2]).await.expect("read");
+        let whole = staging.read("ab12", &[1, 2], 11).await.expect("read");
         assert_eq!(whole, b"hello world");
+        staging.remove_parts("ab12").await.expect("remove parts");
+        assert!(staging.read("ab12", &[1], 0).await.is_err());
+        staging
+            .write("ab12", None, body(&[b"whole"]), (100, ""), None)
+            .await
+            .expect("direct");
         staging.remove("ab12").await.expect("remove");
-        assert!(staging.read("ab12", &[1]).await.is_err());
         assert!(store.list("").await.expect("list").is_empty());
+        assert!(
+            !dir.path().join("ab12").exists(),
+            "no empty directory is left"
+        );
     }
 
     #[tokio::test]
@@ -273,7 +295,7 @@ mod tests {
             Err(StagingError::CrcMismatch { expected: 1, .. })
         ));
         assert_eq!(
-            staging.read("cd34", &[]).await.expect("still there"),
+            staging.read("cd34", &[], 0).await.expect("still there"),
             b"keep"
         );
         assert_eq!(store.list("").await.expect("list").len(), 1);

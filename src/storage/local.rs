@@ -130,6 +130,20 @@ impl Storage for LocalStorage {
         }
     }
 
+    async fn delete_all(&self, prefix: &str) -> Result<(), StorageError> {
+        // A whole directory goes at once, with any temporary file a crash left in it.
+        let Some(dir) = prefix
+            .strip_suffix('/')
+            .and_then(|d| ObjectKey::parse(d).ok())
+        else {
+            return super::delete_each(self, prefix).await;
+        };
+        match fs::remove_dir_all(self.path_of(&dir)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(&dir, e)),
+            _ => Ok(()),
+        }
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectKey>, StorageError> {
         let root = self.root.clone();
         let prefix = prefix.to_owned();

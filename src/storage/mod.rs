@@ -75,6 +75,14 @@ pub struct ObjectInfo {
     pub modified: SystemTime,
 }
 
+/// Headers a presigned URL makes the backend answer with.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseHeaders {
+    pub content_type: String,
+    pub content_disposition: Option<String>,
+    pub cache_control: Option<String>,
+}
+
 /// An inclusive byte range `start..=end` within an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteRange {
@@ -131,20 +139,36 @@ pub trait Storage: Send + Sync + Debug {
     /// Removes the object; `Ok(false)` when there was none.
     async fn delete(&self, key: &ObjectKey) -> Result<bool, StorageError>;
 
+    /// Removes every object whose key starts with `prefix` (for a prefix ending in `/`,
+    /// also whatever a crash left half-written there).
+    async fn delete_all(&self, prefix: &str) -> Result<(), StorageError> {
+        delete_each(self, prefix).await
+    }
+
     /// Keys that start with `prefix`, in no particular order.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectKey>, StorageError>;
 
     /// Succeeds when the backend can serve requests (for `/readyz`).
     async fn check(&self) -> Result<(), StorageError>;
 
-    /// A URL at which the backend itself serves the object for `ttl`, where it can.
+    /// A URL at which the backend itself serves the object for `ttl`, with the response
+    /// headers `headers` asks for, where it can.
     async fn presigned_get(
         &self,
         _key: &ObjectKey,
         _ttl: Duration,
+        _headers: &ResponseHeaders,
     ) -> Result<Option<String>, StorageError> {
         Ok(None)
     }
+}
+
+/// Lists the keys under `prefix` and deletes them one by one.
+async fn delete_each<S: Storage + ?Sized>(store: &S, prefix: &str) -> Result<(), StorageError> {
+    for key in store.list(prefix).await? {
+        store.delete(&key).await?;
+    }
+    Ok(())
 }
 
 /// Reads a whole object into memory (for small objects and tests).
@@ -152,10 +176,41 @@ pub async fn read_all(storage: &dyn Storage, key: &ObjectKey) -> Result<Bytes, S
     let mut read = storage.get(key, None).await?;
     let mut out = Vec::with_capacity(usize::try_from(read.info.size).unwrap_or(0));
     while let Some(chunk) = read.body.next().await {
-        out.extend_from_slice(&chunk.map_err(|source| StorageError::Io {
-            key: key.to_string(),
-            source,
-        })?);
+        out.extend_from_slice(&chunk.map_err(|source| body_error(key, source))?);
     }
     Ok(Bytes::from(out))
+}
+
+/// A body that stops part way: a lost connection or a timeout means the backend is
+/// unavailable (retry later); anything else is an I/O error.
+pub fn body_error(key: &ObjectKey, source: io::Error) -> StorageError {
+    match source.kind() {
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::TimedOut
+        | io::ErrorKind::UnexpectedEof => {
+            StorageError::Unavailable(format!("reading `{key}` stopped: {source}"))
+        }
+        _ => StorageError::Io {
+            key: key.to_string(),
+            source,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_cut_off_is_unavailable_and_a_disk_error_is_not() {
+        let key = ObjectKey::parse("a/b.png").expect("key");
+        let cut = io::Error::new(io::ErrorKind::ConnectionAborted, "connection reset");
+        assert!(matches!(
+            body_error(&key, cut),
+            StorageError::Unavailable(_)
+        ));
+        let disk = io::Error::other("input/output error");
+        assert!(matches!(body_error(&key, disk), StorageError::Io { .. }));
+    }
 }

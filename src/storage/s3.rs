@@ -6,6 +6,7 @@ mod errors;
 mod settings;
 mod upload;
 
+use std::io;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -16,12 +17,17 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use self::errors::{classify, unavailable};
 pub use self::settings::{MIN_PART_BYTES, S3Settings, ServeMode};
-use super::{ByteRange, ByteStream, ObjectInfo, ObjectKey, ObjectRead, Storage, StorageError};
+use super::{
+    ByteRange, ByteStream, ObjectInfo, ObjectKey, ObjectRead, ResponseHeaders, Storage,
+    StorageError,
+};
+
+/// Deletes sent at the same time when removing many objects.
+const DELETES_IN_FLIGHT: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct S3Storage {
@@ -138,9 +144,11 @@ impl Storage for S3Storage {
             size,
             modified: modified(output.last_modified()),
         };
+        // A body cut off part way is a lost connection: the store is unavailable.
         let body = stream::unfold(output.body, |mut body| async move {
             let chunk = body.next().await?;
-            Some((chunk.map_err(std::io::Error::other), body))
+            let chunk = chunk.map_err(|e| io::Error::new(io::ErrorKind::ConnectionAborted, e));
+            Some((chunk, body))
         })
         .boxed();
         Ok(ObjectRead { info, body })
@@ -181,6 +189,24 @@ impl Storage for S3Storage {
         Ok(existed)
     }
 
+    async fn delete_all(&self, prefix: &str) -> Result<(), StorageError> {
+        let keys = self.list(prefix).await?;
+        stream::iter(keys)
+            .map(|key| async move {
+                self.client
+                    .delete_object()
+                    .bucket(&self.bucket)
+                    .key(self.full_key(&key))
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, &key))
+            })
+            .buffer_unordered(DELETES_IN_FLIGHT)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(())
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectKey>, StorageError> {
         let mut pages = self
             .client
@@ -216,6 +242,7 @@ impl Storage for S3Storage {
         &self,
         key: &ObjectKey,
         ttl: Duration,
+        headers: &ResponseHeaders,
     ) -> Result<Option<String>, StorageError> {
         let config = PresigningConfig::expires_in(ttl)
             .map_err(|e| StorageError::Unavailable(format!("presigning: {e}")))?;
@@ -224,6 +251,9 @@ impl Storage for S3Storage {
             .get_object()
             .bucket(&self.bucket)
             .key(self.full_key(key))
+            .response_content_type(&headers.content_type)
+            .set_response_content_disposition(headers.content_disposition.clone())
+            .set_response_cache_control(headers.cache_control.clone())
             .presigned(config)
             .await
             .map_err(|e| classify(e, key))?;
