@@ -158,4 +158,63 @@ mod tests {
         let err = load(None, env(&[("IMGATE__AUTH__SESSION_TTL", "3y")])).expect_err("bad");
         assert!(err.to_string().contains("unit"), "{err}");
     }
+
+    #[test]
+    fn s3_settings_come_from_env_and_are_checked() {
+        let s3 = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("IMGATE__STORAGE__BACKEND", "s3"),
+                ("IMGATE__STORAGE__S3__BUCKET", "images"),
+            ];
+            pairs.extend_from_slice(extra);
+            load(None, env(&pairs))
+        };
+        let settings = s3(&[
+            ("IMGATE__STORAGE__S3__ENDPOINT", "http://127.0.0.1:9000"),
+            ("IMGATE__STORAGE__S3__PATH_STYLE", "true"),
+            ("IMGATE__STORAGE__S3__SERVE", "redirect"),
+        ])
+        .expect("loads");
+        let loaded = &settings.storage.s3;
+        assert_eq!(settings.storage.backend, crate::config::Backend::S3);
+        assert_eq!(loaded.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(loaded.path_style);
+        assert_eq!(loaded.serve, crate::storage::ServeMode::Redirect);
+        assert_eq!(loaded.part_bytes, 8 * 1024 * 1024);
+
+        let cases: [(&[(&str, &str)], &str); 6] = [
+            (
+                &[("IMGATE__STORAGE__S3__BUCKET", "")],
+                "storage.s3.bucket is required",
+            ),
+            (
+                &[("IMGATE__STORAGE__S3__PART_BYTES", "1048576")],
+                "storage.s3.part_bytes must be at least 5242880",
+            ),
+            (
+                &[("IMGATE__STORAGE__S3__ACCESS_KEY_ID", "AKIAEXAMPLE")],
+                "go together",
+            ),
+            (
+                &[("IMGATE__STORAGE__S3__PREFIX", "imgate")],
+                "storage.s3.prefix must be key segments ending with `/`",
+            ),
+            (
+                &[("IMGATE__STORAGE__S3__PREFIX", "../")],
+                "storage.s3.prefix must be key segments ending with `/`",
+            ),
+            (
+                &[("IMGATE__STORAGE__S3__PRESIGN_TTL", "8d")],
+                "storage.s3.presign_ttl must be 1s to 7d",
+            ),
+        ];
+        for (extra, fragment) in cases {
+            let err = s3(extra).expect_err(fragment).to_string();
+            assert!(err.contains(fragment), "{err}");
+        }
+        assert!(
+            load(None, env(&[("IMGATE__STORAGE__BACKEND", "s4")])).is_err(),
+            "unknown backends are refused"
+        );
+    }
 }

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Duration;
+use crate::storage::ObjectKey;
+
+/// Longest life of a presigned URL S3 accepts: 7 days.
+const MAX_PRESIGN_SECS: u64 = 7 * 24 * 3600;
 
 /// Smallest part S3 accepts in a multipart upload (all but the last part).
 pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
@@ -98,10 +102,23 @@ impl S3Settings {
         if self.max_attempts == 0 {
             return Err("storage.s3.max_attempts must be at least 1".into());
         }
-        if !self.prefix.is_empty() && !self.prefix.ends_with('/') {
+        if !self.prefix.is_empty() {
+            let valid = self
+                .prefix
+                .strip_suffix('/')
+                .is_some_and(|segments| ObjectKey::parse(segments).is_ok());
+            if !valid {
+                return Err(format!(
+                    "storage.s3.prefix must be key segments ending with `/` (like `imgate/`), got `{}`",
+                    self.prefix
+                ));
+            }
+        }
+        let ttl = self.presign_ttl.as_secs();
+        if !(1..=MAX_PRESIGN_SECS).contains(&ttl) {
             return Err(format!(
-                "storage.s3.prefix must end with `/`, got `{}`",
-                self.prefix
+                "storage.s3.presign_ttl must be 1s to 7d (S3's longest), got {}",
+                self.presign_ttl
             ));
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! `put` on S3. The body is cut into parts of `part_bytes`: one part goes up as a single
 //! `PutObject`; more become a multipart upload with two parts in flight while the next is
-//! read, and are aborted on any failure so no half-written object or stray parts remain.
+//! read, aborted when it fails or is cancelled, so no half-written object remains and no
+//! stray parts but those of a process that died mid-upload.
 
 use std::io;
 
@@ -52,22 +53,49 @@ pub(super) async fn put(
         .map_err(|e| classify(e, key))?
         .upload_id
         .ok_or_else(|| StorageError::Unavailable("S3 gave no multipart upload id".into()))?;
+    // Aborts the upload unless it completes, also when this future is dropped part way.
+    let mut guard = AbortGuard {
+        store: store.clone(),
+        key: key.clone(),
+        upload_id: Some(upload_id.clone()),
+    };
     let all = stream::once(async { Ok(first) }).chain(parts);
-    let result = send_parts(store, key, &upload_id, all).await;
-    if result.is_err() {
-        let abort = store
-            .client
-            .abort_multipart_upload()
-            .bucket(&store.bucket)
-            .key(store.full_key(key))
-            .upload_id(&upload_id)
-            .send()
-            .await;
-        if let Err(e) = abort {
-            tracing::warn!(%key, error = %classify(e, key), "could not abort a failed multipart upload");
-        }
+    let size = send_parts(store, key, &upload_id, all).await?;
+    guard.upload_id = None;
+    Ok(size)
+}
+
+/// Aborts a multipart upload that did not complete.
+struct AbortGuard {
+    store: S3Storage,
+    key: ObjectKey,
+    upload_id: Option<String>,
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        let Some(upload_id) = self.upload_id.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(key = %self.key, "no runtime to abort a multipart upload");
+            return;
+        };
+        let (store, key) = (self.store.clone(), self.key.clone());
+        runtime.spawn(async move {
+            let abort = store
+                .client
+                .abort_multipart_upload()
+                .bucket(&store.bucket)
+                .key(store.full_key(&key))
+                .upload_id(upload_id)
+                .send()
+                .await;
+            if let Err(e) = abort {
+                tracing::warn!(%key, error = %classify(e, &key), "could not abort a multipart upload");
+            }
+        });
     }
-    result
 }
 
 /// Uploads the parts and completes the upload; answers the object's size.
@@ -128,22 +156,34 @@ async fn send_parts(
     Ok(size)
 }
 
-/// Regroups a body into parts of exactly `size` bytes, the last one shorter.
+/// Regroups a body into parts of exactly `size` bytes, the last one shorter. A chunk that
+/// holds whole parts (a body already in memory) is sliced, not copied.
 fn rechunk(body: ByteStream, size: usize) -> impl Stream<Item = io::Result<Bytes>> {
-    let state = (body, BytesMut::new(), false);
-    stream::try_unfold(state, move |(mut body, mut buffer, mut ended)| async move {
-        while !ended && buffer.len() < size {
-            match body.next().await {
-                Some(chunk) => buffer.extend_from_slice(&chunk?),
-                None => ended = true,
+    let state = (body, Bytes::new(), BytesMut::new(), false);
+    stream::try_unfold(
+        state,
+        move |(mut body, mut pending, mut buffer, mut ended)| async move {
+            loop {
+                if buffer.is_empty() && pending.len() >= size {
+                    let part = pending.split_to(size);
+                    return Ok(Some((part, (body, pending, buffer, ended))));
+                }
+                let wanted = size - buffer.len();
+                buffer.extend_from_slice(&pending.split_to(wanted.min(pending.len())));
+                if buffer.len() == size || (ended && !buffer.is_empty()) {
+                    let part = buffer.split().freeze();
+                    return Ok(Some((part, (body, pending, buffer, ended))));
+                }
+                if ended {
+                    return Ok(None);
+                }
+                match body.next().await {
+                    Some(chunk) => pending = chunk?,
+                    None => ended = true,
+                }
             }
-        }
-        if buffer.is_empty() {
-            return Ok(None);
-        }
-        let part = buffer.split_to(size.min(buffer.len())).freeze();
-        Ok(Some((part, (body, buffer, ended))))
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -161,6 +201,17 @@ mod tests {
             .await
             .expect("no errors");
         assert_eq!(parts, vec![&b"abcd"[..], b"efgh", b"ij"]);
+        let whole = Bytes::from_static(b"0123456789");
+        let sliced: Vec<Bytes> = rechunk(stream::iter([Ok(whole.clone())]).boxed(), 4)
+            .try_collect()
+            .await
+            .expect("no errors");
+        assert_eq!(sliced, vec![&b"0123"[..], b"4567", b"89"]);
+        assert_eq!(
+            sliced[1].as_ptr(),
+            whole[4..].as_ptr(),
+            "a body in memory is sliced, not copied"
+        );
         let none: Vec<Bytes> = rechunk(stream::empty().boxed(), 4)
             .try_collect()
             .await
