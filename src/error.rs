@@ -36,7 +36,7 @@ pub enum ApiError {
     /// The content is of an allowed type but cannot be used (422).
     #[error("upload failed: {0}")]
     Unprocessable(String),
-    #[error("storage unavailable; retry later")]
+    #[error("storage unavailable")]
     Unavailable(String),
     /// The processing queue is full; the client should retry.
     #[error("server busy: {0}; retry later")]

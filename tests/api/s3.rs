@@ -99,6 +99,10 @@ async fn redirect_mode_answers_presigned_urls() {
     let endpoint = app.settings.storage.s3.endpoint.clone().expect("endpoint");
     assert!(location.starts_with(&endpoint), "{location}");
     assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(
+        location.contains("response-content-type=image%2Fpng"),
+        "the store is asked for imgate's headers: {location}"
+    );
     let direct = reqwest::get(&location).await.expect("presigned get");
     assert_eq!(direct.status(), 200);
     assert_eq!(
@@ -109,6 +113,14 @@ async fn redirect_mode_answers_presigned_urls() {
         app.get_with(url, "if-none-match", &etag).await.status(),
         304,
         "validators are still answered here"
+    );
+    let head = app.client.head(url).send().await.expect("head");
+    assert_eq!(head.status(), 200, "HEAD is answered here");
+    assert_eq!(
+        head.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(png.len().to_string().as_str())
     );
 }
 
@@ -215,6 +227,12 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
     let (status, _) =
         host_json(host(&app, reqwest::Method::POST, &uri2, "", &auth2).body(text.clone())).await;
     assert_eq!(status, 503, "the upload host cannot stage bytes");
+    let waiting = app.catalog.find_upload(&uri2).await.expect("catalog");
+    assert_eq!(
+        waiting.map(|u| u.state).as_deref(),
+        Some("pending"),
+        "the upload is not marked received"
+    );
     for url in [
         served.clone(),
         format!("{served}~tplv-imgate-resize:32:32.webp"),

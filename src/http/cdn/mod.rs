@@ -54,17 +54,26 @@ async fn find(state: &AppState, uri: &str) -> Result<Option<Hot>, ApiError> {
     Ok(Some(Hot::new(record, None)))
 }
 
+fn signature_of(req: &HttpRequest) -> Signature {
+    web::Query::<Signature>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or(Signature {
+            expires: None,
+            signature: None,
+        })
+}
+
+/// The `x-expires` of a signed URL (checked by `authorize` before anything is served).
+fn signed_expiry(req: &HttpRequest) -> Option<i64> {
+    signature_of(req).expires?.parse().ok()
+}
+
 /// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
 fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, ApiError> {
     let Some(signer) = state.urls.signer() else {
         return Ok(IMMUTABLE.to_owned());
     };
-    let query = web::Query::<Signature>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or(Signature {
-            expires: None,
-            signature: None,
-        });
+    let query = signature_of(req);
     let now = unix_now();
     signer
         .verify(

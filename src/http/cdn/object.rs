@@ -1,7 +1,7 @@
 //! Answers a GET or HEAD for a stored object (an original or a variant) with validators,
 //! ranges and caching headers, like a CDN origin.
 
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HttpDate};
@@ -15,7 +15,7 @@ use crate::cdn::{RangeRequest, none_match, parse_range};
 use crate::config::Backend;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{ObjectKey, ServeMode, StorageError, read_all};
+use crate::storage::{ObjectKey, ResponseHeaders, ServeMode, StorageError, read_all};
 
 /// Objects up to this size are read whole and kept in the hot cache once served.
 const KEEP_IN_MEMORY: u64 = 256 * 1024;
@@ -39,7 +39,9 @@ pub async fn respond(
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
     }
     // The store answers ranges itself; the URL expires, so the redirect is not cached.
-    if let Some(location) = presigned(state, uri).await? {
+    if req.method() != Method::HEAD
+        && let Some(location) = presigned(req, state, hot, cache_control).await?
+    {
         return Ok(response
             .status(StatusCode::TEMPORARY_REDIRECT)
             .insert_header((header::LOCATION, location))
@@ -98,17 +100,42 @@ pub async fn respond(
     Ok(response.body(SizedStream::new(length, read.body)))
 }
 
-/// In `redirect` mode, a presigned URL of the store for the object.
-async fn presigned(state: &AppState, uri: &str) -> Result<Option<String>, ApiError> {
+/// In `redirect` mode, a presigned URL of the store for the object, answering with the
+/// headers imgate would, and expiring no later than the signed URL it was asked by.
+async fn presigned(
+    req: &HttpRequest,
+    state: &AppState,
+    hot: &Hot,
+    cache_control: &str,
+) -> Result<Option<String>, ApiError> {
     let s3 = &state.settings.storage.s3;
     if state.settings.storage.backend != Backend::S3 || s3.serve != ServeMode::Redirect {
         return Ok(None);
     }
-    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
+    let record = &hot.record;
+    let key = ObjectKey::parse(&record.uri).map_err(|_| ApiError::NotFound)?;
+    let mut ttl = s3.presign_ttl.as_secs();
+    if let Some(expires) = super::signed_expiry(req) {
+        let left = expires.saturating_sub(crate::catalog::unix_now());
+        ttl = ttl.min(u64::try_from(left).unwrap_or(0)).max(1);
+    }
+    let headers = ResponseHeaders {
+        content_type: record.content_type.clone(),
+        content_disposition: attachment(record),
+        cache_control: Some(cache_control.to_owned()),
+    };
     Ok(state
         .storage
-        .presigned_get(&key, s3.presign_ttl.as_std())
+        .presigned_get(&key, Duration::from_secs(ttl), &headers)
         .await?)
+}
+
+/// `Content-Disposition` of documents and archives, which are downloaded, not shown.
+fn attachment(record: &ObjectRecord) -> Option<String> {
+    (record.kind != "image").then(|| {
+        let name = record.uri.rsplit('/').next().unwrap_or("download");
+        format!("attachment; filename=\"{name}\"")
+    })
 }
 
 fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &str) {
@@ -120,12 +147,8 @@ fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: 
         .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if record.kind != "image" {
-        let name = record.uri.rsplit('/').next().unwrap_or("download");
-        response.insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ));
+    if let Some(disposition) = attachment(record) {
+        response.insert_header((header::CONTENT_DISPOSITION, disposition));
     }
 }
 

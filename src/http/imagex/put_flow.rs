@@ -37,20 +37,9 @@ pub async fn put_file(
     caller.require_biz_type(biz)?;
     let limit = state.settings.imagex.max_file_bytes;
     // The pipeline works on the whole file in memory, so the body is read straight there.
-    let bytes = Vec::from(
-        read_limited(
-        &req,
-        payload,
-        usize::try_from(limit).unwrap_or(usize::MAX),
-        |length| {
-            let size = length.map_or_else(String::new, |n| format!(" ({n} bytes)"));
-            ApiError::TooLarge(format!(
-                "the body{size} is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
-            ))
-        },
-    )
-        .await?,
-    );
+    let max = usize::try_from(limit).unwrap_or(usize::MAX);
+    let body = read_limited(&req, payload, max, |length| over_limit(length, limit)).await?;
+    let bytes = Vec::from(body);
     let declared = ingest::declared_type(&name, &bytes)?;
     let prepared = state.prepare(biz, declared, bytes).await?;
     let stem = ingest::new_stem(biz.name());
@@ -64,6 +53,13 @@ pub async fn put_file(
     )
     .await?;
     upload_reply(&state, &records)
+}
+
+fn over_limit(length: Option<u64>, limit: u64) -> ApiError {
+    let size = length.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+    ApiError::TooLarge(format!(
+        "the body{size} is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
+    ))
 }
 
 fn biz_of_prefix(prefix: &str) -> Option<BizType> {
