@@ -209,20 +209,12 @@ pub async fn serve_in(cwd: &Path, env: &[(&str, &str)]) -> (Server, String) {
     panic!("imgate serve did not come up");
 }
 
-/// The README's first command: `imgate serve` in an empty directory, defaults only.
-#[tokio::test]
-async fn serve_runs_with_embedded_defaults() {
-    let cwd = tempfile::tempdir().expect("cwd");
-    let (_server, base) = serve_in(cwd.path(), &[]).await;
-    let client = reqwest::Client::new();
-    assert!(cwd.path().join("data/imgate.db").exists());
-
-    let key = last_line(&run_ok(imgate(
-        cwd.path(),
-        &["keys", "create", "--name", "readme"],
-    )));
+/// Creates a key with `imgate keys create` in `cwd` and uploads the sample PNG with it to
+/// the server at `base`; answers the PNG and the reply.
+pub async fn upload_with_new_key(cwd: &Path, base: &str) -> (Vec<u8>, serde_json::Value) {
+    let key = last_line(&run_ok(imgate(cwd, &["keys", "create", "--name", "test"])));
     let png = fixture("files/sample.png");
-    let reply: serde_json::Value = client
+    let reply: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/api/bot/upload_file"))
         .bearer_auth(&key)
         .json(&upload_body("png", 1, &png))
@@ -233,6 +225,18 @@ async fn serve_runs_with_embedded_defaults() {
         .await
         .expect("json");
     assert_eq!(reply["code"], 0, "{reply}");
+    (png, reply)
+}
+
+/// The README's first command: `imgate serve` in an empty directory, defaults only.
+#[tokio::test]
+async fn serve_runs_with_embedded_defaults() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let (_server, base) = serve_in(cwd.path(), &[]).await;
+    let client = reqwest::Client::new();
+    assert!(cwd.path().join("data/imgate.db").exists());
+
+    let (png, reply) = upload_with_new_key(cwd.path(), &base).await;
     let url = reply["data"]["upload_url"].as_str().expect("url");
     assert!(
         url.starts_with(&format!("{base}/imgate/BIZ_BOT_ICON/")),

@@ -1,27 +1,13 @@
 //! `/healthz` and `/readyz`, and the JSON 404 for unknown routes.
 
-use serde_json::Value;
-
 use crate::helpers::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn alive_and_ready() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
-    assert_eq!(health.status(), 200);
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), 200);
-    let body: Value = ready.json().await.expect("json");
+    assert_eq!(app.get_json("/healthz").await.0, 200);
+    let (status, body) = app.get_json("/readyz").await;
+    assert_eq!(status, 200);
     assert_eq!(body["catalog"], "ok");
     assert_eq!(body["storage"], "ok");
 }
@@ -30,14 +16,8 @@ async fn alive_and_ready() {
 async fn not_ready_when_storage_is_gone() {
     let app = spawn_app().await;
     app.break_storage().await;
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), 503);
-    let body: Value = ready.json().await.expect("json");
+    let (status, body) = app.get_json("/readyz").await;
+    assert_eq!(status, 503);
     assert_eq!(body["status"], "unavailable");
     assert!(
         body["storage"]

@@ -171,6 +171,28 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `GET path`: the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.expect("get");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Uploads by the Base64 method and answers the reply's JSON.
+    pub async fn upload_file_json(
+        &self,
+        key: &str,
+        file_type: &str,
+        biz_type: i64,
+        bytes: &[u8],
+    ) -> Value {
+        self.upload_file(key, file_type, biz_type, bytes)
+            .await
+            .json()
+            .await
+            .expect("JSON reply")
+    }
+
     /// `GET url` with one extra request header.
     pub async fn get_with(&self, url: &str, name: &str, value: &str) -> reqwest::Response {
         self.client

@@ -53,6 +53,15 @@ pub async fn host_json(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, response.json().await.expect("json"))
 }
 
+/// Starts a chunked upload of `uri`; answers its uploadID.
+pub async fn init_chunked(app: &TestApp, uri: &str, auth: &str) -> String {
+    let (_, init) = host_json(host(app, reqwest::Method::POST, uri, "?uploads", auth)).await;
+    init["payload"]["uploadID"]
+        .as_str()
+        .expect("uploadID")
+        .to_owned()
+}
+
 pub async fn commit(app: &TestApp, key: &str, session_key: &str, oids: &[&str]) -> (u16, Value) {
     let response = app
         .client
@@ -266,11 +275,7 @@ async fn parts_survive_a_restart() {
     let bytes = text_of(3 * 1024 * 1024);
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let id = init_chunked(&app, &uri, &auth).await;
     let (first, second) = bytes.split_at(2 * 1024 * 1024);
     let part = |app: &TestApp, n: usize, data: &[u8]| {
         host(
@@ -439,11 +444,7 @@ async fn expired_sessions_and_their_parts_are_removed() {
     let key = app.upload_key().await;
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let id = init_chunked(&app, &uri, &auth).await;
     let part = text_of(1000);
     let request = host(
         &app,
@@ -492,11 +493,7 @@ async fn the_complete_list_settles_the_file() {
     let key = app.upload_key().await;
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let (_, init) = host_json(host(&app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let id = init_chunked(&app, &uri, &auth).await;
     let parts = [
         text_of(3000),
         b"second part\n".repeat(100),

@@ -6,7 +6,7 @@ use imgate::clock::{format_utc, unix_now};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, fixture, spawn_app, spawn_app_with};
-use crate::imagex::{apply, commit, crc_hex, host, host_json, store_info, text_of};
+use crate::imagex::{apply, commit, crc_hex, host, host_json, init_chunked, store_info, text_of};
 
 const ACTIONS: &str = "/api/common/upload/apply_upload_action";
 
@@ -39,11 +39,7 @@ fn assert_action_error(status: u16, body: &Value, want_status: u16, fragment: &s
 async fn started(app: &TestApp, key: &str) -> (String, String, String, String) {
     let (_, reply) = apply(app, key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let (_, init) = host_json(host(app, reqwest::Method::POST, &uri, "?uploads", &auth)).await;
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let id = init_chunked(app, &uri, &auth).await;
     let session = reply["Result"]["UploadAddress"]["SessionKey"]
         .as_str()
         .expect("key")

@@ -5,10 +5,9 @@
 use std::sync::Arc;
 
 use imgate::storage::{S3Storage, ServeMode, Storage, StorageError};
-use serde_json::Value;
 
-use crate::cli::{imgate, last_line, run_ok, serve_in};
-use crate::helpers::{S3Bucket, assert_error, fixture, spawn_app_on_s3, upload_body};
+use crate::cli::{serve_in, upload_with_new_key};
+use crate::helpers::{S3Bucket, assert_error, fixture, spawn_app_on_s3};
 use crate::imagex::{apply, chunked, commit, host, host_json, store_info, text_of};
 use crate::s3_server::S3Server;
 use crate::storage::contract;
@@ -75,12 +74,7 @@ async fn redirect_mode_answers_presigned_urls() {
     .await;
     let key = app.upload_key().await;
     let png = fixture("files/sample.png");
-    let reply: Value = app
-        .upload_file(&key, "png", 1, &png)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let reply = app.upload_file_json(&key, "png", 1, &png).await;
     let url = reply["data"]["upload_url"].as_str().expect("url");
     let response = app.client.get(url).send().await.expect("get");
     assert_eq!(response.status(), 307);
@@ -151,22 +145,7 @@ async fn serve_takes_s3_settings_from_the_environment() {
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 200);
-    let key = last_line(&run_ok(imgate(
-        cwd.path(),
-        &["keys", "create", "--name", "s3"],
-    )));
-    let png = fixture("files/sample.png");
-    let reply: Value = client
-        .post(format!("{base}/api/bot/upload_file"))
-        .bearer_auth(&key)
-        .json(&upload_body("png", 1, &png))
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(reply["code"], 0, "{reply}");
+    let (_, reply) = upload_with_new_key(cwd.path(), &base).await;
     let uri = reply["data"]["uri"].as_str().expect("uri");
     let keys = server.keys(&bucket.name).await;
     assert!(keys.contains(&format!("env/{uri}")), "{keys:?}");
@@ -189,12 +168,7 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
     .await;
     let key = app.upload_key().await;
     let png = fixture("files/sample.png");
-    let reply: Value = app
-        .upload_file(&key, "png", 1, &png)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let reply = app.upload_file_json(&key, "png", 1, &png).await;
     let stored_uri = reply["data"]["uri"].as_str().expect("uri").to_owned();
     let served = format!("{}/{stored_uri}", app.public_base);
     // An ImageX upload whose bytes arrived before the outage, to commit during it.
@@ -248,14 +222,8 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
         .await
         .expect("delete");
     assert_error(delete, 503, 50003).await;
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), 503);
-    let body: Value = ready.json().await.expect("json");
+    let (status, body) = app.get_json("/readyz").await;
+    assert_eq!(status, 503);
     assert!(
         body["storage"]
             .as_str()
@@ -275,13 +243,7 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
         app.client.get(&served).send().await.expect("get").status(),
         200
     );
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), 200);
+    assert_eq!(app.get_json("/readyz").await.0, 200);
     assert_eq!(
         app.stored().await,
         (before.0 + 1, before.1 + 1),
