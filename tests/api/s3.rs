@@ -118,6 +118,37 @@ async fn redirect_mode_answers_presigned_urls() {
     );
 }
 
+#[tokio::test]
+async fn presigned_urls_expire_no_later_than_the_signed_url() {
+    let app = spawn_app_on_s3(bucket().await, |s| {
+        s.storage.s3.serve = ServeMode::Redirect;
+        s.cdn.private = true;
+        s.cdn.url_ttl = imgate::config::Duration::from_secs(60);
+    })
+    .await;
+    let key = app.upload_key().await;
+    let reply = app
+        .upload_file_json(&key, "png", 1, &fixture("files/sample.png"))
+        .await;
+    let signed = reply["data"]["upload_url"].as_str().expect("url");
+    let response = app.client.get(signed).send().await.expect("get");
+    assert_eq!(response.status(), 307);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location");
+    let lifetime: u64 = location
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("X-Amz-Expires="))
+        .and_then(|v| v.parse().ok())
+        .expect("X-Amz-Expires");
+    assert!(
+        (1..=60).contains(&lifetime),
+        "15 minutes by default, but the signed URL has a minute left: {lifetime}s"
+    );
+}
+
 /// The README's S3 setup: `imgate serve` configured by environment variables only, with
 /// credentials from the SDK's standard chain.
 #[tokio::test]
