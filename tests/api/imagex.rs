@@ -53,13 +53,45 @@ pub async fn host_json(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, response.json().await.expect("json"))
 }
 
-/// Starts a chunked upload of `uri`; answers its uploadID.
-pub async fn init_chunked(app: &TestApp, uri: &str, auth: &str) -> String {
-    let (_, init) = host_json(host(app, reqwest::Method::POST, uri, "?uploads", auth)).await;
-    init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned()
+/// A chunked upload on the upload host: its StoreUri, token and uploadID.
+pub struct Chunked {
+    pub uri: String,
+    pub auth: String,
+    pub id: String,
+}
+
+impl Chunked {
+    /// Starts a chunked upload of `uri` (`?uploads`) with `method`.
+    pub async fn start(app: &TestApp, method: reqwest::Method, uri: &str, auth: &str) -> Self {
+        let (status, init) = host_json(host(app, method, uri, "?uploads", auth)).await;
+        assert_eq!(status, 200, "{init}");
+        let id = init["payload"]["uploadID"]
+            .as_str()
+            .expect("uploadID")
+            .to_owned();
+        Self {
+            uri: uri.to_owned(),
+            auth: auth.to_owned(),
+            id,
+        }
+    }
+
+    /// Part `number` (`?partNumber=&uploadID=`); the body is the caller's.
+    pub fn part(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        number: impl std::fmt::Display,
+    ) -> reqwest::RequestBuilder {
+        let query = format!("?partNumber={number}&uploadID={}", self.id);
+        host(app, method, &self.uri, &query, &self.auth)
+    }
+
+    /// `?uploadID=`: the complete (POST or PUT, with the part list) or the resume (GET).
+    pub fn by_id(&self, app: &TestApp, method: reqwest::Method) -> reqwest::RequestBuilder {
+        let query = format!("?uploadID={}", self.id);
+        host(app, method, &self.uri, &query, &self.auth)
+    }
 }
 
 pub async fn commit(app: &TestApp, key: &str, session_key: &str, oids: &[&str]) -> (u16, Value) {
@@ -175,17 +207,12 @@ pub async fn chunked(
 ) {
     let (_, reply) = apply(app, key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let (status, init) = host_json(host(app, method.clone(), &uri, "?uploads", &auth)).await;
-    assert_eq!(status, 200, "{init}");
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let upload = Chunked::start(app, method.clone(), &uri, &auth).await;
     let mut list = Vec::new();
     for (i, part) in bytes.chunks(part_size).enumerate() {
         let number = first + i;
-        let query = format!("?partNumber={number}&uploadID={id}");
-        let request = host(app, method.clone(), &uri, &query, &auth)
+        let request = upload
+            .part(app, method.clone(), number)
             .header("content-crc32", crc_hex(part))
             .header("x-storage-mode", "gateway")
             .body(part.to_vec());
@@ -204,14 +231,7 @@ pub async fn chunked(
             "on S3, parts never touch the local disk"
         );
     }
-    let (_, resumed) = host_json(host(
-        app,
-        reqwest::Method::GET,
-        &uri,
-        &format!("?uploadID={id}"),
-        &auth,
-    ))
-    .await;
+    let (_, resumed) = host_json(upload.by_id(app, reqwest::Method::GET)).await;
     assert_eq!(
         resumed["payload"]["partList"]
             .as_array()
@@ -219,7 +239,8 @@ pub async fn chunked(
             .len(),
         list.len()
     );
-    let request = host(app, method, &uri, &format!("?uploadID={id}"), &auth)
+    let request = upload
+        .by_id(app, method)
         .header("content-type", "text/plain")
         .body(list.join(","));
     let (status, done) = host_json(request).await;
@@ -275,48 +296,26 @@ async fn parts_survive_a_restart() {
     let bytes = text_of(3 * 1024 * 1024);
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let id = init_chunked(&app, &uri, &auth).await;
+    let upload = Chunked::start(&app, reqwest::Method::POST, &uri, &auth).await;
     let (first, second) = bytes.split_at(2 * 1024 * 1024);
     let part = |app: &TestApp, n: usize, data: &[u8]| {
-        host(
-            app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?partNumber={n}&uploadID={id}"),
-            &auth,
-        )
-        .header("content-crc32", crc_hex(data))
-        .body(data.to_vec())
+        upload
+            .part(app, reqwest::Method::POST, n)
+            .header("content-crc32", crc_hex(data))
+            .body(data.to_vec())
     };
     assert_eq!(host_json(part(&app, 1, first)).await.0, 200);
 
     let app = app.restart().await;
 
-    let (_, resumed) = host_json(host(
-        &app,
-        reqwest::Method::GET,
-        &uri,
-        &format!("?uploadID={id}"),
-        &auth,
-    ))
-    .await;
+    let (_, resumed) = host_json(upload.by_id(&app, reqwest::Method::GET)).await;
     assert_eq!(
         resumed["payload"]["partList"],
         json!([{"partNumber": 1, "crc32": crc_hex(first)}])
     );
     assert_eq!(host_json(part(&app, 2, second)).await.0, 200);
     let list = format!("1:{},2:{}", crc_hex(first), crc_hex(second));
-    let (status, done) = host_json(
-        host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?uploadID={id}"),
-            &auth,
-        )
-        .body(list),
-    )
-    .await;
+    let (status, done) = host_json(upload.by_id(&app, reqwest::Method::POST).body(list)).await;
     assert_eq!(status, 200, "{done}");
     let (status, committed) = commit(&app, &key, &session_key(&reply), &[&uri]).await;
     assert_eq!(status, 200, "{committed}");
@@ -444,16 +443,10 @@ async fn expired_sessions_and_their_parts_are_removed() {
     let key = app.upload_key().await;
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let id = init_chunked(&app, &uri, &auth).await;
-    let part = text_of(1000);
-    let request = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?partNumber=1&uploadID={id}"),
-        &auth,
-    )
-    .body(part);
+    let upload = Chunked::start(&app, reqwest::Method::POST, &uri, &auth).await;
+    let request = upload
+        .part(&app, reqwest::Method::POST, 1)
+        .body(text_of(1000));
     assert_eq!(host_json(request).await.0, 200);
     assert_eq!(app.staged().await, 1);
     let mut gone = false;
@@ -493,33 +486,22 @@ async fn the_complete_list_settles_the_file() {
     let key = app.upload_key().await;
     let (_, reply) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let id = init_chunked(&app, &uri, &auth).await;
+    let upload = Chunked::start(&app, reqwest::Method::POST, &uri, &auth).await;
     let parts = [
         text_of(3000),
         b"second part\n".repeat(100),
         b"unlisted\n".to_vec(),
     ];
     let send_part = |number: usize| {
-        host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?partNumber={number}&uploadID={id}"),
-            &auth,
-        )
-        .body(parts[number - 1].clone())
+        upload
+            .part(&app, reqwest::Method::POST, number)
+            .body(parts[number - 1].clone())
     };
     for number in 1..=3 {
         assert_eq!(host_json(send_part(number)).await.0, 200);
     }
     let list = format!("1:{},2:{}", crc_hex(&parts[0]), crc_hex(&parts[1]));
-    let complete = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?uploadID={id}"),
-        &auth,
-    );
+    let complete = upload.by_id(&app, reqwest::Method::POST);
     let (status, done) = host_json(complete.body(list)).await;
     let file = [parts[0].clone(), parts[1].clone()].concat();
     assert_eq!(

@@ -6,7 +6,7 @@ use imgate::clock::{format_utc, unix_now};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, fixture, spawn_app, spawn_app_with};
-use crate::imagex::{apply, commit, crc_hex, host, host_json, init_chunked, store_info, text_of};
+use crate::imagex::{Chunked, apply, commit, crc_hex, host, host_json, store_info, text_of};
 
 const ACTIONS: &str = "/api/common/upload/apply_upload_action";
 
@@ -35,16 +35,16 @@ fn assert_action_error(status: u16, body: &Value, want_status: u16, fragment: &s
     );
 }
 
-/// A chunked upload started: (uri, auth, uploadID, session key).
-async fn started(app: &TestApp, key: &str) -> (String, String, String, String) {
+/// A chunked upload started, and the session key.
+async fn started(app: &TestApp, key: &str) -> (Chunked, String) {
     let (_, reply) = apply(app, key, "&BizType=2&FileExtension=txt").await;
     let (uri, auth, _) = store_info(&reply, 0);
-    let id = init_chunked(app, &uri, &auth).await;
+    let upload = Chunked::start(app, reqwest::Method::POST, &uri, &auth).await;
     let session = reply["Result"]["UploadAddress"]["SessionKey"]
         .as_str()
         .expect("key")
         .to_owned();
-    (uri, auth, id, session)
+    (upload, session)
 }
 
 #[tokio::test]
@@ -100,36 +100,17 @@ async fn crc_mismatches_are_refused_everywhere() {
     let (status, body) = host_json(direct).await;
     assert_host_error(status, &body, 400, "CRC32 mismatch");
 
-    let (uri, auth, id, _) = started(&app, &key).await;
-    let part = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?partNumber=1&uploadID={id}"),
-        &auth,
-    )
-    .header("content-crc32", "00000001")
-    .body(bytes.clone());
-    let (status, body) = host_json(part).await;
+    let (upload, _) = started(&app, &key).await;
+    let part = |crc: &str| {
+        upload
+            .part(&app, reqwest::Method::POST, 1)
+            .header("content-crc32", crc)
+            .body(bytes.clone())
+    };
+    let (status, body) = host_json(part("00000001")).await;
     assert_host_error(status, &body, 400, "CRC32 mismatch");
-    let part = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?partNumber=1&uploadID={id}"),
-        &auth,
-    )
-    .header("content-crc32", "Ignore")
-    .body(bytes.clone());
-    assert_eq!(host_json(part).await.0, 200);
-    let complete = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?uploadID={id}"),
-        &auth,
-    )
-    .body("1:00000001");
+    assert_eq!(host_json(part("Ignore")).await.0, 200);
+    let complete = upload.by_id(&app, reqwest::Method::POST).body("1:00000001");
     let (status, body) = host_json(complete).await;
     assert_host_error(status, &body, 400, "CRC32 mismatch for part 1");
     assert_eq!(app.stored().await, (0, 0));
@@ -139,16 +120,12 @@ async fn crc_mismatches_are_refused_everywhere() {
 async fn bad_part_lists_and_ids_are_refused() {
     let app = spawn_app().await;
     let key = app.upload_key().await;
-    let (uri, auth, id, session) = started(&app, &key).await;
+    let (upload, session) = started(&app, &key).await;
+    let uri = &upload.uri;
     for n in [1, 2] {
-        let part = host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?partNumber={n}&uploadID={id}"),
-            &auth,
-        )
-        .body(text_of(100));
+        let part = upload
+            .part(&app, reqwest::Method::POST, n)
+            .body(text_of(100));
         assert_eq!(host_json(part).await.0, 200);
     }
     let crc = crc_hex(&text_of(100));
@@ -162,28 +139,21 @@ async fn bad_part_lists_and_ids_are_refused() {
         ),
     ];
     for (list, fragment) in cases {
-        let complete = host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?uploadID={id}"),
-            &auth,
-        )
-        .body(list);
+        let complete = upload.by_id(&app, reqwest::Method::POST).body(list);
         let (status, body) = host_json(complete).await;
         assert_host_error(status, &body, 400, fragment);
     }
     let unknown = host(
         &app,
         reqwest::Method::POST,
-        &uri,
+        uri,
         "?uploadID=0123abcd",
-        &auth,
+        &upload.auth,
     )
     .body(format!("1:{crc}"));
     let (status, body) = host_json(unknown).await;
     assert_host_error(status, &body, 400, "unknown uploadID");
-    let (status, body) = commit(&app, &key, &session, &[&uri]).await;
+    let (status, body) = commit(&app, &key, &session, &[uri]).await;
     assert_action_error(status, &body, 400, "nothing has been uploaded");
     assert_eq!(app.stored().await, (0, 0));
 }
@@ -198,16 +168,11 @@ async fn every_size_limit_names_itself() {
     let key = app.upload_key().await;
     let (status, body) = apply(&app, &key, "&FileSize=1501").await;
     assert_action_error(status, &body, 413, "upload limit of 1500 bytes");
-    let (uri, auth, id, _) = started(&app, &key).await;
+    let (upload, _) = started(&app, &key).await;
     let part = |n: u32, size: usize| {
-        host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?partNumber={n}&uploadID={id}"),
-            &auth,
-        )
-        .body(text_of(size))
+        upload
+            .part(&app, reqwest::Method::POST, n)
+            .body(text_of(size))
     };
     let (status, body) = host_json(part(1, 1001)).await;
     assert_host_error(status, &body, 413, "part limit of 1000 bytes");
@@ -538,27 +503,16 @@ async fn store_keys_cannot_take_an_existing_name() {
 async fn repeated_completes_and_concurrent_commits_agree() {
     let app = spawn_app().await;
     let key = app.upload_key().await;
-    let (uri, auth, id, session) = started(&app, &key).await;
+    let (upload, session) = started(&app, &key).await;
+    let uri = upload.uri.clone();
     let part = text_of(5000);
-    let request = host(
-        &app,
-        reqwest::Method::POST,
-        &uri,
-        &format!("?partNumber=1&uploadID={id}"),
-        &auth,
-    )
-    .body(part.clone());
+    let request = upload
+        .part(&app, reqwest::Method::POST, 1)
+        .body(part.clone());
     assert_eq!(host_json(request).await.0, 200);
     let list = format!("1:{}", crc_hex(&part));
     for _ in 0..2 {
-        let complete = host(
-            &app,
-            reqwest::Method::POST,
-            &uri,
-            &format!("?uploadID={id}"),
-            &auth,
-        )
-        .body(list.clone());
+        let complete = upload.by_id(&app, reqwest::Method::POST).body(list.clone());
         let (status, body) = host_json(complete).await;
         assert_eq!(
             (status, &body["payload"]["hash"]),
