@@ -39,6 +39,11 @@ impl S3Bucket {
         let name = server.new_bucket().await;
         Self { server, name }
     }
+
+    /// A new bucket on the shared S3 server (or a server of the test's own).
+    pub async fn shared() -> Arc<Self> {
+        Arc::new(Self::new(S3Server::shared_or_new()).await)
+    }
 }
 
 /// `IMGATE_TEST_BACKEND=s3` runs every server of the suite on S3; the default is local disk.
@@ -57,7 +62,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server whose settings `configure` may change first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let s3 = match suite_backend() {
-        Backend::S3 => Some(Arc::new(S3Bucket::new(S3Server::shared_or_new()).await)),
+        Backend::S3 => Some(S3Bucket::shared().await),
         Backend::Local => None,
     };
     start(tempfile::tempdir().expect("temp data dir"), s3, configure).await

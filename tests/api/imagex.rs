@@ -259,34 +259,22 @@ pub async fn chunked(
     assert_eq!(app.staged().await, 0, "the commit removes the parts");
 }
 
-#[tokio::test]
-async fn twelve_mib_chunked_from_one_like_tt_uploader() {
+/// 12 MiB in 5 MiB parts numbered from `first`, sent with `method`.
+async fn twelve_mib_chunked(first: usize, method: reqwest::Method) {
     let app = spawn_app().await;
     let key = app.upload_key().await;
-    chunked(
-        &app,
-        &key,
-        &text_of(12 * 1024 * 1024),
-        5 * 1024 * 1024,
-        1,
-        reqwest::Method::POST,
-    )
-    .await;
+    let bytes = text_of(12 * 1024 * 1024);
+    chunked(&app, &key, &bytes, 5 * 1024 * 1024, first, method).await;
+}
+
+#[tokio::test]
+async fn twelve_mib_chunked_from_one_like_tt_uploader() {
+    twelve_mib_chunked(1, reqwest::Method::POST).await;
 }
 
 #[tokio::test]
 async fn twelve_mib_chunked_from_zero_like_the_sdks() {
-    let app = spawn_app().await;
-    let key = app.upload_key().await;
-    chunked(
-        &app,
-        &key,
-        &text_of(12 * 1024 * 1024),
-        5 * 1024 * 1024,
-        0,
-        reqwest::Method::PUT,
-    )
-    .await;
+    twelve_mib_chunked(0, reqwest::Method::PUT).await;
 }
 
 #[tokio::test]

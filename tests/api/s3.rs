@@ -12,10 +12,6 @@ use crate::imagex::{apply, chunked, commit, host, host_json, store_info, text_of
 use crate::s3_server::S3Server;
 use crate::storage::contract;
 
-async fn bucket() -> Arc<S3Bucket> {
-    Arc::new(S3Bucket::new(S3Server::shared_or_new()).await)
-}
-
 #[tokio::test]
 async fn s3_keeps_the_storage_contract() {
     // A server of its own, to look for multipart leftovers in its files.
@@ -51,7 +47,7 @@ async fn a_missing_bucket_makes_the_store_unavailable() {
 
 #[tokio::test]
 async fn chunked_uploads_stage_their_parts_in_the_bucket() {
-    let app = spawn_app_on_s3(bucket().await, |_| {}).await;
+    let app = spawn_app_on_s3(S3Bucket::shared().await, |_| {}).await;
     let key = app.upload_key().await;
     let bytes = text_of(12 * 1024 * 1024 + 123);
     chunked(
@@ -68,7 +64,7 @@ async fn chunked_uploads_stage_their_parts_in_the_bucket() {
 
 #[tokio::test]
 async fn redirect_mode_answers_presigned_urls() {
-    let app = spawn_app_on_s3(bucket().await, |s| {
+    let app = spawn_app_on_s3(S3Bucket::shared().await, |s| {
         s.storage.s3.serve = ServeMode::Redirect;
     })
     .await;
@@ -120,7 +116,7 @@ async fn redirect_mode_answers_presigned_urls() {
 
 #[tokio::test]
 async fn presigned_urls_expire_no_later_than_the_signed_url() {
-    let app = spawn_app_on_s3(bucket().await, |s| {
+    let app = spawn_app_on_s3(S3Bucket::shared().await, |s| {
         s.storage.s3.serve = ServeMode::Redirect;
         s.cdn.private = true;
         s.cdn.url_ttl = imgate::config::Duration::from_secs(60);
@@ -153,7 +149,7 @@ async fn presigned_urls_expire_no_later_than_the_signed_url() {
 /// credentials from the SDK's standard chain.
 #[tokio::test]
 async fn serve_takes_s3_settings_from_the_environment() {
-    let bucket = bucket().await;
+    let bucket = S3Bucket::shared().await;
     let server = &bucket.server;
     let cwd = tempfile::tempdir().expect("cwd");
     let (_serve, base) = serve_in(
