@@ -12,7 +12,6 @@ use futures_util::stream;
 use crate::catalog::ObjectRecord;
 use crate::cdn::Hot;
 use crate::cdn::{RangeRequest, none_match, parse_range};
-use crate::config::Backend;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{ObjectKey, ResponseHeaders, ServeMode, StorageError, read_all};
@@ -108,8 +107,9 @@ async fn presigned(
     hot: &Hot,
     cache_control: &str,
 ) -> Result<Option<String>, ApiError> {
+    // Backends that cannot presign (local disk) answer `None`: the object is proxied.
     let s3 = &state.settings.storage.s3;
-    if state.settings.storage.backend != Backend::S3 || s3.serve != ServeMode::Redirect {
+    if s3.serve != ServeMode::Redirect {
         return Ok(None);
     }
     let record = &hot.record;
