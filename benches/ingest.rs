@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use base64::Engine;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use imgate::ingest::{self, BizType, FileType};
+use imgate::biz::BizType;
+use imgate::ingest;
+use imgate::media::FileType;
 
 const SIZE: usize = 4 * 1024 * 1024;
 

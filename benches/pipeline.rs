@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imgate::ingest::FileType;
+use imgate::media::FileType;
 use imgate::pipeline::{self, DecodeLimits, Effort, Pixels, Profile};
 
 fn read(name: &str) -> Vec<u8> {

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use imgate::ingest::FileType;
+use imgate::media::FileType;
 use imgate::pipeline::{self, DecodeLimits, Effort, Pixels, ProcessingPool, Profile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,7 +1,6 @@
 //! The one typed settings tree: embedded defaults, then an optional TOML file, then
 //! `IMGATE__SECTION__KEY` environment variables, then command-line flags.
 
-mod duration;
 mod layers;
 
 use std::collections::BTreeMap;
@@ -12,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cdn::{TemplateSettings, default_templates};
 use crate::pipeline::PipelineSettings;
-use crate::storage::S3Settings;
+pub use crate::storage::{Backend, StorageSettings};
 
-pub use duration::Duration;
+pub use crate::clock::Duration;
 pub use layers::ConfigError;
 
 /// Everything imgate can be told. Every field has a default, so an empty file is valid.
@@ -51,25 +50,6 @@ pub struct TlsSettings {
     pub cert: PathBuf,
     /// Private key, PEM (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageSettings {
-    /// Where objects live: `local` (files under `root`) or `s3`. Default `local`.
-    pub backend: Backend,
-    /// Root directory of the local object store. Default `<data_dir>/objects`.
-    pub root: Option<PathBuf>,
-    /// The S3-compatible store, when `backend = "s3"`.
-    pub s3: S3Settings,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    #[default]
-    Local,
-    S3,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

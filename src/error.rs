@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
-use crate::http::request_id;
 use crate::ingest::{IngestError, StagingError};
 use crate::pipeline::{PipelineError, PoolError};
+use crate::request_id;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,22 @@ impl ApiError {
             ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => 50001,
             ApiError::Unavailable(_) | ApiError::Busy(_) => 50003,
             ApiError::Internal(_) => 50000,
+        }
+    }
+
+    /// The code's stable name, as veImageX clients log it (`ResponseMetadata.Error.Code`).
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "MissingAuthentication",
+            ApiError::InvalidCredential(_) => "InvalidAuthorization",
+            ApiError::Expired => "AuthorizationExpired",
+            ApiError::Forbidden(_) => "AccessDenied",
+            ApiError::BadRequest(_) => "InvalidParameter",
+            ApiError::NotFound => "NotFound",
+            ApiError::TooLarge(_) => "FileTooLarge",
+            ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => "UploadFailed",
+            ApiError::Unavailable(_) | ApiError::Busy(_) => "ServiceUnavailable",
+            ApiError::Internal(_) => "InternalError",
         }
     }
 
@@ -156,7 +172,7 @@ impl From<IngestError> for ApiError {
             IngestError::Pool(e) => e.into(),
             IngestError::Storage(e) => e.into(),
             IngestError::Catalog(e) => e.into(),
-            IngestError::Worker(cause) => ApiError::Internal(cause),
+            IngestError::InvalidKey(e) => ApiError::internal(e),
         }
     }
 }

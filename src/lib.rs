@@ -6,6 +6,7 @@
 //! by the CDN routes ([`cdn`]). [`startup`] wires these together from [`config`].
 
 pub mod auth;
+pub mod biz;
 pub mod catalog;
 pub mod cdn;
 pub mod cli;
@@ -15,7 +16,10 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod media;
 pub mod pipeline;
+pub mod random;
+pub mod request_id;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::auth::Authenticator;
+use crate::biz::BizType;
 use crate::catalog::Catalog;
 use crate::cdn::{Flights, HotCache, TemplateRules, UrlBuilder};
 use crate::config::Settings;
-use crate::ingest::{self, BizType, FileType, IngestError, Prepared, Staging};
+use crate::ingest::{self, IngestError, Prepared, Staging};
+use crate::media::FileType;
 use crate::pipeline::ProcessingPool;
 use crate::storage::Storage;
 

@@ -4,7 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{random_hex, sha256_hex};
+use super::sha256_hex;
+use crate::random::random_hex;
 
 const PREFIX: &str = "pat_";
 const SECRET_HEX_LEN: usize = 64;

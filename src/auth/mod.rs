@@ -1,5 +1,6 @@
 //! Who is calling: API keys, web sessions, and the server secret that signs them.
 
+mod access;
 mod api_key;
 mod authenticator;
 mod password;
@@ -20,19 +21,6 @@ pub use sealed::{SealError, Sealer};
 pub use secret::load_or_create_secret;
 pub use session::{SessionSigner, SessionToken};
 pub use temporary::{TemporaryClaims, TemporaryCredentials};
-
-/// `n` random bytes from the operating system, hex-encoded (`2n` characters).
-pub fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    fill_random(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// Fills `buf` from the operating system's generator. imgate cannot work without one.
-pub fn fill_random(buf: &mut [u8]) {
-    #[allow(clippy::expect_used)]
-    getrandom::fill(buf).expect("the operating system's random number generator failed");
-}
 
 /// SHA-256, hex-encoded: how keys and tokens are looked up without being stored.
 pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {

@@ -10,7 +10,7 @@ pub struct HashError(String);
 
 pub fn hash_password(password: &str) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
-    super::fill_random(&mut salt);
+    crate::random::fill_random(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

@@ -18,7 +18,7 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> io::R
         Err(_) => {}
     }
     std::fs::create_dir_all(data_dir)?;
-    let text = super::random_hex(GENERATED_BYTES);
+    let text = crate::random::random_hex(GENERATED_BYTES);
     match create_private(&path) {
         Ok(mut file) => {
             file.write_all(text.as_bytes())?;

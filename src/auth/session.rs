@@ -5,7 +5,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{random_hex, sha256_hex};
+use super::sha256_hex;
+use crate::random::random_hex;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::AuthError;
 use super::sealed::{SealError, Sealer};
-use super::{AuthError, random_hex};
+use crate::random::random_hex;
 
 const CREDENTIAL_KIND: &str = "STS2";
 const UPLOAD_TOKEN_KIND: &str = "UPT1";

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::FileType;
+use crate::media::FileType;
+use crate::pipeline::Operation;
 
 const MARKER: &str = "~tplv-";
 
@@ -43,14 +44,6 @@ pub fn default_templates() -> BTreeMap<String, TemplateSettings> {
         ("crop".to_owned(), op(TemplateOp::Crop)),
         ("noop".to_owned(), op(TemplateOp::Identity)),
     ])
-}
-
-/// The operation a URL asks for, with its sizes resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Fit { width: u32, height: u32 },
-    Fill { width: u32, height: u32 },
-    Identity,
 }
 
 /// The output format a URL asks for.

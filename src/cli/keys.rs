@@ -4,10 +4,10 @@
 use clap::Subcommand;
 
 use crate::auth::{ApiKey, Scope};
+use crate::biz::BizType;
 use crate::catalog::{ApiKeyRecord, NewApiKey};
 use crate::clock::{format_utc, unix_now};
 use crate::config::{Duration, Settings};
-use crate::ingest::BizType;
 use crate::startup::open_catalog;
 
 #[derive(Debug, Subcommand)]

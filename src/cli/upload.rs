@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::biz::BizType;
 use crate::client::{self, UploadMethod, UploadOptions};
-use crate::ingest::BizType;
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {

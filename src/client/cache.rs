@@ -83,7 +83,7 @@ fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
 fn write<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(".tmp-{}", crate::auth::random_hex(6)));
+    let temp = dir.join(format!(".tmp-{}", crate::random::random_hex(6)));
     std::fs::write(&temp, serde_json::to_vec(value).map_err(io::Error::other)?)?;
     std::fs::rename(temp, path)
 }

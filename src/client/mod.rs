@@ -20,7 +20,7 @@ pub use files::collect;
 pub use progress::Progress;
 pub use retry::RetryPolicy;
 
-use crate::ingest::BizType;
+use crate::biz::BizType;
 
 /// A failure, and whether trying again may help (network errors, 429, 5xx).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -30,7 +30,7 @@ impl RetryPolicy {
             .saturating_mul(1 << attempt.saturating_sub(1).min(16))
             .min(self.max);
         let mut random = [0u8; 8];
-        crate::auth::fill_random(&mut random);
+        crate::random::fill_random(&mut random);
         let fraction = u64::from_le_bytes(random) as f64 / u64::MAX as f64;
         ceiling.mul_f64(fraction.max(0.1))
     }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::api::{Api, Stored, Ticket};
 use super::cache::{CachedUpload, ResumeState};
 use super::{ClientError, Context, Outcome, UploadMethod};
-use crate::ingest::{FileType, sniff};
+use crate::media::{self, FileType};
 
 pub async fn upload(ctx: Arc<Context>, path: &Path) -> Outcome {
     let mut outcome = Outcome::new(path);
@@ -98,7 +98,7 @@ fn check_type(ctx: &Context, path: &Path, bytes: &[u8]) -> Result<String, Client
         .to_ascii_lowercase();
     let declared = FileType::from_extension(&ext)
         .ok_or_else(|| ClientError::fatal(format!("`.{ext}` is not a type imgate takes")))?;
-    let found = sniff::resolve(declared, bytes).map_err(|e| ClientError::fatal(e.to_string()))?;
+    let found = media::resolve(declared, bytes).map_err(|e| ClientError::fatal(e.to_string()))?;
     let biz = ctx.options.biz_type;
     if !biz.accepts(found.category()) {
         return Err(ClientError::fatal(format!(

@@ -7,9 +7,11 @@ use serde_json::json;
 use super::body::{parse_json, read_limited};
 use super::identity::Caller;
 use crate::auth::Scope;
+use crate::biz::BizType;
 use crate::catalog::ObjectRecord;
 use crate::error::ApiError;
-use crate::ingest::{self, BizType, FileType, IngestError, LARGE_FILE_HINT};
+use crate::ingest::{self, IngestError, LARGE_FILE_HINT};
+use crate::media::FileType;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -53,7 +55,7 @@ pub async fn upload_file(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Upload)?;
+    caller.0.require(Scope::Upload)?;
     let limit = state.settings.uploads.base64_max_bytes;
     let json_limit = json_limit(limit);
     let body = read_limited(&req, payload, json_limit, |size| {
@@ -69,7 +71,7 @@ pub async fn upload_file(
     let head = request.file_head;
     let biz =
         BizType::from_code(head.biz_type).ok_or(IngestError::UnknownBizType(head.biz_type))?;
-    caller.require_biz_type(biz)?;
+    caller.0.may_upload_to(biz)?;
     let declared = FileType::from_extension(&head.file_type)
         .ok_or_else(|| IngestError::UnknownFileType(head.file_type.clone()))?;
     let data = request.data;

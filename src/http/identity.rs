@@ -8,9 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::auth::{AuthError, Credential, Principal, Scope};
+use crate::auth::{AuthError, Credential, Principal};
 use crate::error::ApiError;
-use crate::ingest::BizType;
 use crate::state::AppState;
 
 /// Cookie names for web sessions: Coze Studio's, then the reference document's.
@@ -33,31 +32,9 @@ pub fn credential_of(req: &HttpRequest) -> Option<Credential> {
         .map(|cookie| Credential::SessionCookie(cookie.value().to_owned()))
 }
 
-/// An authenticated caller.
+/// An authenticated caller; what it may do is asked of the [`Principal`] (`auth::access`).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
-
-impl Caller {
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.0.has_scope(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this credential lacks the `{scope}` scope"
-            )))
-        }
-    }
-
-    pub fn require_biz_type(&self, biz: BizType) -> Result<(), ApiError> {
-        if self.0.may_use_biz_type(biz.code()) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this credential may not upload to {biz}"
-            )))
-        }
-    }
-}
 
 impl FromRequest for Caller {
     type Error = ApiError;

@@ -9,7 +9,6 @@ pub mod identity;
 mod imagex;
 mod objects;
 mod passport;
-pub mod request_id;
 
 use actix_web::{HttpResponse, web};
 

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::body::read_json;
 use super::identity::Caller;
-use crate::auth::{Principal, Scope};
 use crate::cdn::parse_template;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,22 +31,13 @@ pub async fn get_imagex_url(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.0.is_temporary()
-        || !(caller.0.has_scope(Scope::Read) || caller.0.has_scope(Scope::Upload))
-    {
-        return Err(ApiError::Forbidden(
-            "this credential may not read objects".into(),
-        ));
-    }
+    caller.0.may_refresh_urls()?;
     let request: UrlRequest = read_json(&req, payload, 256 * 1024).await?;
     if request.uris.len() > MAX_URIS {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_URIS} uris per request"
         )));
     }
-    // Keys with the read (or admin) scope may refresh any URL; others their own objects'.
-    let reads_all = matches!(&caller.0, Principal::ApiKey { scopes, .. }
-        if scopes.iter().any(|s| matches!(s, Scope::Read | Scope::Admin)));
     let rules = state.template_rules();
     let mut url_info = BTreeMap::new();
     for uri in request.uris {
@@ -57,7 +47,7 @@ pub async fn get_imagex_url(
             None => uri.clone(),
         };
         let found = state.catalog.find_object(&object).await?;
-        if found.is_some_and(|record| reads_all || caller.0.owns(&record.owner)) {
+        if found.is_some_and(|record| caller.0.may_read(&record.owner)) {
             url_info.insert(uri.clone(), json!({"url": state.urls.url_for(&uri)}));
         }
     }
@@ -85,11 +75,7 @@ pub async fn delete_object(
             "`{uri}` is a variant; delete its original `{parent}`"
         )));
     }
-    if caller.0.is_temporary() || !caller.0.owns(&record.owner) {
-        return Err(ApiError::Forbidden(
-            "only the owner or an admin key may delete this object".into(),
-        ));
-    }
+    caller.0.may_delete(&record.owner)?;
     let mut variants = state.catalog.variants_of(&uri).await?;
     for stray in state.storage.list(&format!("{uri}~")).await? {
         if !variants.contains(&stray.to_string()) {

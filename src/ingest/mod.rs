@@ -2,22 +2,20 @@
 //! transfer encoding, type sniffing, biz-type rules and limits live here, apart from HTTP.
 
 mod base64;
-mod biz;
 mod expiry;
-pub mod sniff;
 mod staging;
 mod store;
 
 pub use base64::{Base64Error, decode as decode_base64};
-pub use biz::BizType;
 pub use expiry::{expire_periodically, expire_sessions};
-pub use sniff::{Category, FileType, TypeMismatch};
 pub use staging::{Staged, Staging, StagingError};
 pub use store::{Prepared, PreparedFile, new_stem, store_object, store_variant};
 
+use crate::biz::BizType;
 use crate::catalog::CatalogError;
+use crate::media::{self, Category, Detected, FileType, TypeMismatch};
 use crate::pipeline::{self, PipelineError, PipelineSettings, PoolError};
-use crate::storage::StorageError;
+use crate::storage::{InvalidKey, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -57,14 +55,15 @@ pub enum IngestError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
-    #[error("worker failed: {0}")]
-    Worker(String),
+    /// A key imgate made itself is not a valid object key (a bug, not the client's fault).
+    #[error("bad object key: {0}")]
+    InvalidKey(#[from] InvalidKey),
 }
 
 /// Checks the bytes against the declared type and the biz type's rules, and answers the
 /// type to store them as.
 pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType, IngestError> {
-    let found = sniff::resolve(declared, bytes)?;
+    let found = media::resolve(declared, bytes)?;
     if biz.accepts(found.category()) {
         Ok(found)
     } else {
@@ -83,8 +82,8 @@ pub fn declared_type(name: &str, bytes: &[u8]) -> Result<FileType, IngestError> 
         return FileType::from_extension(ext)
             .ok_or_else(|| IngestError::UnknownFileType(ext.to_owned()));
     }
-    match sniff::sniff(bytes) {
-        sniff::Detected::File(found) => Ok(found),
+    match media::sniff(bytes) {
+        Detected::File(found) => Ok(found),
         _ => Err(IngestError::UnknownFileType(
             "(none, and the bytes are not a supported type)".into(),
         )),

@@ -6,10 +6,12 @@ use bytes::Bytes;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use super::{BizType, Category, FileType, IngestError};
-use crate::auth::random_hex;
+use super::IngestError;
+use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord, unix_now};
+use crate::media::{Category, FileType};
 use crate::pipeline::Output;
+use crate::random::random_hex;
 use crate::storage::{ObjectKey, Storage, stream_of};
 
 /// Random bytes in an object id: 128 bits, so URIs cannot be guessed.
@@ -81,7 +83,7 @@ pub async fn store_object(
     let mut records = Vec::with_capacity(files.len());
     let mut outcome = Ok(());
     for (key, parent, file) in files {
-        let object_key = ObjectKey::parse(&key).map_err(|e| IngestError::Worker(e.to_string()))?;
+        let object_key = ObjectKey::parse(&key)?;
         records.push(record(&key, parent, owner, biz, &file, now));
         if let Err(error) = storage.put(&object_key, stream_of(file.bytes)).await {
             outcome = Err(IngestError::from(error));
@@ -114,7 +116,7 @@ pub async fn store_variant(
     parent: &ObjectRecord,
     file: PreparedFile,
 ) -> Result<ObjectRecord, IngestError> {
-    let object_key = ObjectKey::parse(key).map_err(|e| IngestError::Worker(e.to_string()))?;
+    let object_key = ObjectKey::parse(key)?;
     let biz = BizType::from_code(parent.biz_type).unwrap_or(BizType::BOT_DATASET);
     let record = record(
         key,

@@ -9,7 +9,7 @@ use image::{ImageFormat, ImageReader};
 
 use super::probe::Probe;
 use super::{DecodeLimits, PipelineError, Pixels};
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 /// Decodes `bytes`; `min_side` is the smallest the shorter side may become (JPEG only
 /// scales down by eighths, and never below it).

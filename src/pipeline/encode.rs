@@ -14,7 +14,7 @@ use image::{ExtendedColorType, ImageEncoder};
 
 use super::decode::panic_message;
 use super::{PipelineError, Pixels};
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 /// How hard the JPEG encoder works for smaller files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

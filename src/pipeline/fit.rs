@@ -4,7 +4,7 @@
 use super::encode::{Effort, encode};
 use super::resize::fit_within;
 use super::{PipelineError, Pixels};
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 /// Lowest quality the search goes down to before shrinking the image instead.
 const MIN_QUALITY: u8 = 40;

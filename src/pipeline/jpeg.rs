@@ -129,7 +129,7 @@ fn find_eoi(bytes: &[u8], mut at: usize) -> Option<usize> {
 /// that is also a ZIP, an HTML page or a program). Another JPEG there (a multi-picture or
 /// gain-map trailer, as phones write) or stray bytes are allowed, and cut off when stored.
 pub fn check_trailer(trailer: &[u8]) -> Result<(), PipelineError> {
-    use crate::ingest::sniff::{Category, Detected, FileType, sniff};
+    use crate::media::{Category, Detected, FileType, sniff};
     let found = match sniff(trailer) {
         Detected::File(t) if t.category() == Category::Image || t == FileType::Txt => return Ok(()),
         Detected::Empty | Detected::Unrecognised => return Ok(()),

@@ -23,10 +23,10 @@ pub use pixels::{Pixels, exif_orientation};
 pub use pool::{PoolError, ProcessingPool};
 pub use probe::{Probe, probe};
 pub use profile::{FormatPolicy, PipelineSettings, Profile, VariantFormat};
-pub use render::render;
+pub use render::{Operation, render};
 pub use resize::{cover, fit_within, square};
 
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PipelineError {

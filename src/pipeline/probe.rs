@@ -7,7 +7,7 @@ use image::ImageDecoder;
 
 use super::pixels::exif_orientation;
 use super::{PipelineError, chunks, jpeg};
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{DecodeLimits, Effort};
-use crate::ingest::FileType;
+use crate::media::FileType;
 
 /// Format of the stored original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -5,8 +5,18 @@
 use super::{
     DecodeLimits, Effort, Output, PipelineError, Pixels, decode, encode, fit_within, probe,
 };
-use crate::cdn::Operation;
-use crate::ingest::FileType;
+use crate::media::FileType;
+
+/// What a variant does to the original's pixels, with its sizes resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Fit inside `width` x `height`, keeping the aspect ratio.
+    Fit { width: u32, height: u32 },
+    /// Cover `width` x `height` and crop the centre.
+    Fill { width: u32, height: u32 },
+    /// The original's pixels.
+    Identity,
+}
 
 pub fn render(
     bytes: &[u8],

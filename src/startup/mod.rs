@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::http;
 use crate::ingest::{Staging, expire_periodically};
 use crate::pipeline::ProcessingPool;
+use crate::request_id;
 use crate::state::AppState;
 use crate::storage::{Backends, StorageError};
 
@@ -52,6 +53,16 @@ pub async fn open_catalog(settings: &Settings) -> Result<Catalog, StartupError> 
     Ok(Catalog::connect(&settings.catalog_url(), settings.catalog.max_connections).await?)
 }
 
+/// Opens the object store and the staging store the settings name.
+pub async fn open_stores(settings: &Settings) -> Result<Backends, StorageError> {
+    Backends::open(
+        &settings.storage,
+        settings.storage_root(),
+        settings.staging_root(),
+    )
+    .await
+}
+
 pub struct Application {
     port: u16,
     public_base: String,
@@ -70,7 +81,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let catalog = open_catalog(&settings).await?;
-        let backends = Backends::open(&settings).await?;
+        let backends = open_stores(&settings).await?;
         let secret = load_or_create_secret(settings.auth.secret.as_deref(), &settings.data_dir)
             .map_err(io_error("server secret"))?;
         let listen = settings.server.listen;
@@ -165,7 +176,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         App::new()
             .app_data(data.clone())
             .wrap(from_fn(http::cors))
-            .wrap(from_fn(http::request_id::middleware))
+            .wrap(from_fn(request_id::middleware))
             .configure(|cfg| http::routes(cfg, &prefix))
     })
     .workers(workers);

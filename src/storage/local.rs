@@ -36,7 +36,7 @@ impl LocalStorage {
     async fn write_atomically(&self, path: &Path, mut body: ByteStream) -> io::Result<u64> {
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).await?;
-        let temp = dir.join(format!(".tmp-{}", crate::auth::random_hex(8)));
+        let temp = dir.join(format!(".tmp-{}", crate::random::random_hex(8)));
         let result = async {
             let mut file = fs::File::create(&temp).await?;
             let mut size = 0u64;

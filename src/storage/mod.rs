@@ -4,9 +4,11 @@
 mod key;
 mod local;
 mod s3;
+mod settings;
 
 use std::fmt::Debug;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -14,11 +16,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
-use crate::config::{Backend, Settings};
-
 pub use key::{InvalidKey, ObjectKey};
 pub use local::LocalStorage;
 pub use s3::{MIN_PART_BYTES, S3Settings, S3Storage, ServeMode};
+pub use settings::{Backend, StorageSettings};
 
 /// The stores the service works with: finished objects, and the staging area for uploads
 /// in progress (kept apart so listings of one never see the other).
@@ -29,12 +30,17 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// Opens the backend `settings` name. For S3 nothing is sent yet; `/readyz` tells
-    /// whether the store answers.
-    pub async fn open(settings: &Settings) -> Result<Self, StorageError> {
-        match settings.storage.backend {
+    /// Opens the backend `settings` name, on local disk with objects under `objects_root`
+    /// and staged uploads under `staging_root`. For S3 nothing is sent yet; `/readyz`
+    /// tells whether the store answers.
+    pub async fn open(
+        settings: &StorageSettings,
+        objects_root: PathBuf,
+        staging_root: PathBuf,
+    ) -> Result<Self, StorageError> {
+        match settings.backend {
             Backend::Local => {
-                let open = |root: std::path::PathBuf| async move {
+                let open = |root: PathBuf| async move {
                     LocalStorage::open(&root)
                         .await
                         .map_err(|source| StorageError::Io {
@@ -43,12 +49,12 @@ impl Backends {
                         })
                 };
                 Ok(Self {
-                    objects: Arc::new(open(settings.storage_root()).await?),
-                    staging: Arc::new(open(settings.staging_root()).await?),
+                    objects: Arc::new(open(objects_root).await?),
+                    staging: Arc::new(open(staging_root).await?),
                 })
             }
             Backend::S3 => {
-                let objects = S3Storage::connect(&settings.storage.s3).await?;
+                let objects = S3Storage::connect(&settings.s3).await?;
                 // `.staging` cannot be an object key's first segment.
                 let staging = objects.nested(".staging");
                 Ok(Self {

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use base64::Engine;
-use imgate::ingest::BizType;
+use imgate::biz::BizType;
 use md5::Digest;
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use imgate::auth::{ApiKey, Scope};
 use imgate::catalog::{Catalog, NewApiKey};
 use imgate::config::{Backend, Settings};
-use imgate::startup::{Application, open_catalog};
+use imgate::startup::{Application, open_catalog, open_stores};
 use imgate::storage::Backends;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -239,7 +239,7 @@ impl TestApp {
 
     /// The stores this server's settings name, opened anew.
     pub async fn backends(&self) -> Backends {
-        Backends::open(&self.settings).await.expect("stores open")
+        open_stores(&self.settings).await.expect("stores open")
     }
 
     /// Objects in the catalog and files in the object store (on local disk, temporary

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use imgate::auth::random_hex;
+use imgate::random::random_hex;
 use imgate::storage::S3Settings;
 use tempfile::TempDir;
 

@@ -7,11 +7,12 @@ use serde_json::{Value, json};
 use super::caller::upload_host;
 use super::params::Params;
 use super::reply::{Act, ActionError};
-use crate::auth::{Principal, Scope, random_hex};
+use crate::auth::{Principal, Scope};
+use crate::biz::BizType;
 use crate::catalog::{NewUpload, UploadSession};
 use crate::clock::unix_now;
 use crate::error::ApiError;
-use crate::ingest::BizType;
+use crate::random::random_hex;
 use crate::state::AppState;
 use crate::storage::ObjectKey;
 
@@ -26,11 +27,7 @@ pub async fn apply(
     state: &AppState,
 ) -> Result<HttpResponse, ActionError> {
     let settings = &state.settings.imagex;
-    if !principal.has_scope(Scope::Upload) {
-        return Err(act.fail(ApiError::Forbidden(
-            "this credential lacks the `upload` scope".into(),
-        )));
-    }
+    principal.require(Scope::Upload).map_err(|e| act.fail(e))?;
     check_service(params, &settings.service_id).map_err(|e| act.fail(e))?;
     let biz = biz_type(params, &principal).map_err(|e| act.fail(e))?;
     let declared = declared_size(params, settings.max_file_bytes).map_err(|e| act.fail(e))?;
@@ -86,7 +83,7 @@ pub async fn apply(
         .collect();
     let host = format!("{}/api/common/upload", upload_host(req, state));
     Ok(act.ok(json!({
-        "RequestId": crate::http::request_id::current(),
+        "RequestId": crate::request_id::current(),
         "UploadAddress": {
             "StoreInfos": store_infos,
             "UploadHosts": [host],
@@ -108,32 +105,21 @@ fn check_service(params: &Params, service_id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// A temporary credential's biz type; else `BizType` if given (an imgate extension); else
-/// the only biz type a limited key has; else BIZ_UNKNOWN.
+/// The biz type the session uploads to: `BizType` if given (an imgate extension), as the
+/// credential allows.
 fn biz_type(params: &Params, principal: &Principal) -> Result<BizType, ApiError> {
-    let code = match (principal, params.get("BizType")) {
-        (Principal::Temporary { biz_type, .. }, _) => i64::from(*biz_type),
-        (_, Some(text)) => text
-            .parse()
-            .map_err(|_| ApiError::BadRequest(format!("BizType `{text}` is not a number")))?,
-        (
-            Principal::ApiKey {
-                biz_types: Some(only),
-                ..
-            },
-            None,
-        ) if only.len() == 1 => i64::from(only[0]),
-        _ => 0,
+    let asked = match params.get("BizType") {
+        None => None,
+        Some(text) => {
+            let code: i64 = text
+                .parse()
+                .map_err(|_| ApiError::BadRequest(format!("BizType `{text}` is not a number")))?;
+            let biz = BizType::from_code(code)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown BizType {code}")))?;
+            Some(biz)
+        }
     };
-    let biz = BizType::from_code(code)
-        .ok_or_else(|| ApiError::BadRequest(format!("unknown BizType {code}")))?;
-    if principal.may_use_biz_type(biz.code()) {
-        Ok(biz)
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "this credential may not upload to {biz}"
-        )))
-    }
+    Ok(principal.upload_biz_type(asked)?)
 }
 
 fn declared_size(params: &Params, limit: u64) -> Result<Option<i64>, ApiError> {

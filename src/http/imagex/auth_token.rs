@@ -6,12 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::caller::upload_host;
-use crate::auth::Scope;
+use crate::biz::{self, BizType};
 use crate::clock::{format_utc, unix_now};
 use crate::error::ApiError;
 use crate::http::body::read_json;
 use crate::http::identity::Caller;
-use crate::ingest::BizType;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -26,20 +25,16 @@ pub async fn auth_token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Upload)?;
-    if caller.0.is_temporary() {
-        return Err(ApiError::Forbidden(
-            "temporary credentials cannot issue credentials".into(),
-        ));
-    }
+    caller.0.may_issue_credentials()?;
     let request: TokenRequest = read_json(&req, payload, 16 * 1024).await?;
     let biz = BizType::from_scene(&request.scene).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "unknown scene `{}` (expected bot_icon, bot_dataset, plugin_icon, space, workflow, enterprise, bot_task or imageflow)",
-            request.scene
+            "unknown scene `{}` (expected {})",
+            request.scene,
+            biz::scene_names()
         ))
     })?;
-    caller.require_biz_type(biz)?;
+    caller.0.may_upload_to(biz)?;
     let now = unix_now();
     let settings = &state.settings.imagex;
     let expires_at = now + settings.credential_ttl.as_secs() as i64;

@@ -7,11 +7,13 @@ use serde_json::{Value, json};
 
 use super::params::Params;
 use super::reply::{Act, ActionError};
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
+use crate::biz::BizType;
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession};
 use crate::clock::{format_utc, unix_now};
 use crate::error::ApiError;
-use crate::ingest::{self, BizType, FileType};
+use crate::ingest;
+use crate::media::FileType;
 use crate::state::AppState;
 
 pub async fn commit(
@@ -33,7 +35,7 @@ pub async fn commit(
         plugin.push(outcome);
     }
     Ok(act.ok(json!({
-        "RequestId": crate::http::request_id::current(),
+        "RequestId": crate::request_id::current(),
         "Results": results,
         "PluginResult": plugin,
     })))
@@ -61,7 +63,7 @@ async fn session_of(
             format_utc(session.expires_at)
         )));
     }
-    check_session_access(principal, &session)?;
+    principal.may_use_session(&session.owner, session.biz_type)?;
     let mut uploads = state.catalog.session_uploads(&key).await?;
     let wanted = params.get_all("SuccessOids");
     if wanted.is_empty() {
@@ -173,27 +175,6 @@ fn check_unchanged(upload: &UploadRecord, bytes: &[u8]) -> Result<(), ApiError> 
         upload.store_uri,
         upload.crc32.as_deref().unwrap_or("unknown"),
     )))
-}
-
-/// Whether `principal` may upload into and commit `session`: the upload scope, the
-/// session's owner, and its biz type.
-pub fn check_session_access(
-    principal: &Principal,
-    session: &UploadSession,
-) -> Result<(), ApiError> {
-    if !principal.has_scope(Scope::Upload) {
-        return Err(ApiError::Forbidden(
-            "this credential lacks the `upload` scope".into(),
-        ));
-    }
-    let biz_allowed =
-        u8::try_from(session.biz_type).is_ok_and(|code| principal.may_use_biz_type(code));
-    if !principal.owns(&session.owner) || !biz_allowed {
-        return Err(ApiError::Forbidden(
-            "this upload session belongs to someone else".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// The StoreUri without its extension: the stored file gets the extension of its real type.

@@ -4,24 +4,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::Scope;
+use crate::biz::BizType;
 use crate::error::ApiError;
 use crate::http::body::read_limited;
 use crate::http::bot_upload::upload_reply;
 use crate::http::identity::Caller;
-use crate::ingest::{self, BizType};
+use crate::ingest;
 use crate::state::AppState;
-
-/// Scenes, so a path prefix such as `bot-icon-image` can be traced back to its biz type.
-const SCENES: [&str; 8] = [
-    "bot_icon",
-    "bot_dataset",
-    "plugin_icon",
-    "space",
-    "workflow",
-    "enterprise",
-    "bot_task",
-    "imageflow",
-];
 
 pub async fn put_file(
     req: HttpRequest,
@@ -30,11 +19,11 @@ pub async fn put_file(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Upload)?;
+    caller.0.require(Scope::Upload)?;
     let (prefix, name) = path.into_inner();
-    let biz = biz_of_prefix(&prefix)
+    let biz = BizType::from_path_prefix(&prefix)
         .ok_or_else(|| ApiError::BadRequest(format!("`{prefix}` is not an upload_path_prefix")))?;
-    caller.require_biz_type(biz)?;
+    caller.0.may_upload_to(biz)?;
     let limit = state.settings.imagex.max_file_bytes;
     // The pipeline works on the whole file in memory, so the body is read straight there.
     let max = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -60,30 +49,4 @@ fn over_limit(length: Option<u64>, limit: u64) -> ApiError {
     ApiError::TooLarge(format!(
         "the body{size} is over the upload limit of {limit} bytes (imagex.max_file_bytes)"
     ))
-}
-
-fn biz_of_prefix(prefix: &str) -> Option<BizType> {
-    SCENES
-        .iter()
-        .find(|scene| {
-            let base = scene.replace('_', "-");
-            prefix == base
-                || prefix
-                    .strip_prefix(&base)
-                    .is_some_and(|rest| rest.starts_with('-'))
-        })
-        .and_then(|scene| BizType::from_scene(scene))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::biz_of_prefix;
-
-    #[test]
-    fn prefixes_map_back_to_scenes() {
-        assert_eq!(biz_of_prefix("bot-icon-image").map(|b| b.code()), Some(1));
-        assert_eq!(biz_of_prefix("bot-dataset").map(|b| b.code()), Some(2));
-        assert_eq!(biz_of_prefix("bot-iconic"), None);
-        assert_eq!(biz_of_prefix("nope"), None);
-    }
 }

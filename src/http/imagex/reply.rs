@@ -8,25 +8,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::http::request_id;
+use crate::request_id;
 
 pub const VERSION: &str = "2018-08-01";
-
-/// Stable names for the codes, as veImageX clients log them.
-fn code_name(error: &ApiError) -> &'static str {
-    match error.code() {
-        40001 => "MissingAuthentication",
-        40002 => "InvalidAuthorization",
-        40003 => "AuthorizationExpired",
-        40004 => "AccessDenied",
-        40400 => "NotFound",
-        50001 => "UploadFailed",
-        50002 => "FileTooLarge",
-        50003 => "ServiceUnavailable",
-        50000 => "InternalError",
-        _ => "InvalidParameter",
-    }
-}
 
 fn metadata(action: &str, region: &str) -> Value {
     json!({
@@ -82,7 +66,7 @@ impl ResponseError for ActionError {
         self.error.log();
         let mut meta = metadata(&self.action, &self.region);
         meta["Error"] = json!({
-            "Code": code_name(&self.error),
+            "Code": self.error.code_name(),
             "CodeN": self.error.code(),
             "Message": self.error.to_string(),
         });
@@ -125,7 +109,7 @@ impl ResponseError for HostError {
             "success": -1,
             "error": {
                 "code": status.as_u16(),
-                "error": code_name(&self.0),
+                "error": self.0.code_name(),
                 "error_code": self.0.code(),
                 "message": self.0.to_string(),
             },

@@ -9,12 +9,13 @@ use serde_json::json;
 
 use super::caller::header;
 use super::reply::{HostError, host_ok};
-use crate::auth::{AuthError, Sealer, random_hex};
+use crate::auth::{AuthError, Sealer};
 use crate::catalog::{UploadRecord, UploadSession};
 use crate::clock::unix_now;
 use crate::error::ApiError;
 use crate::http::body::read_limited;
 use crate::http::identity::credential_of;
+use crate::random::random_hex;
 use crate::state::AppState;
 use crate::storage::ObjectKey;
 
@@ -103,7 +104,8 @@ async fn authorize(
     }
     let credential = credential_of(req).ok_or(AuthError::Missing)?;
     let principal = state.auth.authenticate(&credential).await?;
-    super::commit::check_session_access(&principal, session)
+    principal
+        .may_use_session(&session.owner, session.biz_type)
         .map_err(|_| ApiError::Forbidden(format!("this credential may not upload to `{uri}`")))
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Duration;
+use crate::clock::Duration;
 use crate::storage::ObjectKey;
 
 /// Longest life of a presigned URL S3 accepts: 7 days.

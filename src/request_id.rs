@@ -23,7 +23,7 @@ pub fn current() -> String {
 fn next_id() -> String {
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| crate::auth::random_hex(4));
+    let prefix = PREFIX.get_or_init(|| crate::random::random_hex(4));
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("{prefix}{n:08x}")
 }

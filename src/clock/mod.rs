@@ -1,4 +1,9 @@
-//! Time as imgate stores and shows it: whole seconds since the Unix epoch, printed as UTC.
+//! Time as imgate stores and shows it: whole seconds since the Unix epoch, printed as UTC,
+//! and durations as operators write them in settings.
+
+mod duration;
+
+pub use duration::Duration;
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {

@@ -1,9 +1,9 @@
-//! Biz types: what an upload is for, as the reference API numbers them, and which kinds of
-//! file each accepts.
+//! Biz types: what an upload is for, as the reference API numbers them, which kinds of
+//! file each accepts, and the method-2 scenes that name them.
 
 use std::fmt;
 
-use super::sniff::Category;
+use crate::media::Category;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BizType(u8);
@@ -23,7 +23,29 @@ const NAMES: [&str; 11] = [
     "BIZ_ENTERPRISE_ICON",
 ];
 
+/// Method-2 scenes (API.md section 3) and the biz type each uploads to.
+pub const SCENES: [(&str, u8); 8] = [
+    ("bot_icon", 1),
+    ("bot_dataset", 2),
+    ("plugin_icon", 4),
+    ("space", 5),
+    ("workflow", 6),
+    ("enterprise", 10),
+    ("bot_task", 0),
+    ("imageflow", 6),
+];
+
+/// The scene names for messages: `bot_icon, bot_dataset, ... or imageflow`.
+pub fn scene_names() -> String {
+    let names: Vec<&str> = SCENES.iter().map(|(name, _)| *name).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 impl BizType {
+    pub const UNKNOWN: BizType = BizType(0);
     pub const BOT_ICON: BizType = BizType(1);
     pub const BOT_DATASET: BizType = BizType(2);
 
@@ -40,17 +62,24 @@ impl BizType {
 
     /// The biz type of a method-2 scene (`bot_icon`, ...); `None` for an unknown scene.
     pub fn from_scene(scene: &str) -> Option<Self> {
-        let code = match scene {
-            "bot_icon" => 1,
-            "bot_dataset" => 2,
-            "plugin_icon" => 4,
-            "space" => 5,
-            "workflow" | "imageflow" => 6,
-            "enterprise" => 10,
-            "bot_task" => 0,
-            _ => return None,
-        };
-        Self::from_code(code)
+        SCENES
+            .iter()
+            .find(|(name, _)| *name == scene)
+            .map(|&(_, code)| BizType(code))
+    }
+
+    /// The biz type of an `upload_path_prefix` (`bot-icon-image`: a scene with `_` turned
+    /// into `-`, then optionally `-<data_type>`).
+    pub fn from_path_prefix(prefix: &str) -> Option<Self> {
+        SCENES
+            .iter()
+            .find(|(scene, _)| {
+                let base = scene.replace('_', "-");
+                prefix
+                    .strip_prefix(&base)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+            })
+            .map(|&(_, code)| BizType(code))
     }
 
     pub fn code(self) -> u8 {
@@ -121,5 +150,20 @@ mod tests {
         }
         let space = BizType::from_code(5).expect("space");
         assert!(space.accepts(Category::Document) && !space.accepts(Category::Archive));
+    }
+
+    #[test]
+    fn scenes_and_path_prefixes_name_biz_types() {
+        assert_eq!(BizType::from_scene("imageflow").map(BizType::code), Some(6));
+        assert_eq!(BizType::from_scene("nope"), None);
+        let code = |prefix| BizType::from_path_prefix(prefix).map(BizType::code);
+        assert_eq!(code("bot-icon-image"), Some(1));
+        assert_eq!(code("bot-dataset"), Some(2));
+        assert_eq!(code("bot-iconic"), None);
+        assert_eq!(code("nope"), None);
+        assert_eq!(
+            scene_names(),
+            "bot_icon, bot_dataset, plugin_icon, space, workflow, enterprise, bot_task or imageflow"
+        );
     }
 }
