@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
-use crate::ingest::{IngestError, StagingError};
+use crate::ingest::{IngestError, SessionError, StagingError};
 use crate::pipeline::{PipelineError, PoolError};
 use crate::request_id;
 use crate::storage::StorageError;
@@ -173,6 +173,21 @@ impl From<IngestError> for ApiError {
             IngestError::Storage(e) => e.into(),
             IngestError::Catalog(e) => e.into(),
             IngestError::InvalidKey(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::NotFound => ApiError::NotFound,
+            SessionError::TooLarge(why) => ApiError::TooLarge(why),
+            SessionError::Busy(_) => ApiError::Busy(error.to_string()),
+            SessionError::Corrupt(_) => ApiError::internal(error),
+            SessionError::Staging(e) => e.into(),
+            SessionError::Catalog(e) => e.into(),
+            SessionError::Ingest(e) => e.into(),
+            _ => ApiError::BadRequest(error.to_string()),
         }
     }
 }

@@ -1,16 +1,13 @@
-//! What every request handler shares: the catalog, the object store, the authenticator and
-//! the settings that govern requests.
+//! What every request handler shares: the catalog, the object store, the authenticator,
+//! ingest and the upload sessions, and the settings that govern requests.
 
 use std::sync::Arc;
 
 use crate::auth::Authenticator;
-use crate::biz::BizType;
 use crate::catalog::Catalog;
 use crate::cdn::{Flights, HotCache, TemplateRules, UrlBuilder};
 use crate::config::Settings;
-use crate::ingest::{self, IngestError, Prepared, Staging};
-use crate::media::FileType;
-use crate::pipeline::ProcessingPool;
+use crate::ingest::{Ingest, Sessions};
 use crate::storage::Storage;
 
 #[derive(Debug, Clone)]
@@ -24,10 +21,10 @@ pub struct AppState {
     pub hot: Arc<HotCache>,
     /// One generation at a time per missing variant.
     pub flights: Arc<Flights>,
-    /// Bytes of ImageX uploads before their commit.
-    pub staging: Staging,
-    /// Where CPU work (decoding, hashing, image processing) runs.
-    pub pool: ProcessingPool,
+    /// Bytes a client sent, to stored objects; variants of stored originals.
+    pub ingest: Ingest,
+    /// ImageX upload sessions, from apply to commit.
+    pub sessions: Sessions,
 }
 
 impl AppState {
@@ -40,18 +37,5 @@ impl AppState {
             max_side: cdn.max_side,
             allowed_sizes: &cdn.allowed_sizes,
         }
-    }
-
-    /// Runs [`ingest::prepare`] on the processing pool.
-    pub async fn prepare(
-        &self,
-        biz: BizType,
-        declared: FileType,
-        bytes: Vec<u8>,
-    ) -> Result<Prepared, IngestError> {
-        let settings = Arc::clone(&self.settings);
-        self.pool
-            .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
-            .await?
     }
 }

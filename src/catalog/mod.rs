@@ -1,5 +1,6 @@
-//! The catalog: API keys, users, sessions and stored objects, in SQL. Records hold plain
-//! values; what they mean (scopes, biz types) is decided by the modules that use them.
+//! The catalog: API keys, users, sessions, upload sessions and stored objects, in SQL.
+//! Records hold plain values (an upload's state is an enum stored as text); what they mean
+//! (scopes, biz types, the upload rules) is decided by the modules that use them.
 
 mod keys;
 mod objects;
@@ -14,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use objects::ObjectRecord;
-pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession};
+pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession, UploadState};
 pub use users::{SessionRecord, UserRecord};
 
 /// How long a write waits for another process (a CLI command, say) to release the database.

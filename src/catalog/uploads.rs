@@ -3,6 +3,20 @@
 
 use super::{Catalog, CatalogError, conflict_as, unix_now};
 
+/// Where an upload is in its life, stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum UploadState {
+    /// Applied for; no whole file yet (a chunked upload may have parts).
+    Pending,
+    /// The whole file has arrived (directly, or settled by a complete).
+    Uploaded,
+    /// A commit has claimed it and is turning it into an object.
+    Committing,
+    /// It is an object; `result` holds the commit's answer.
+    Committed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UploadSession {
     pub session_key: String,
@@ -19,7 +33,7 @@ pub struct UploadRecord {
     pub upload_id: String,
     pub chunked_id: Option<String>,
     pub declared_size: Option<i64>,
-    pub state: String,
+    pub state: UploadState,
     pub size: Option<i64>,
     pub crc32: Option<String>,
     pub result: Option<String>,
@@ -61,12 +75,13 @@ impl Catalog {
         for upload in uploads {
             sqlx::query(
                 "INSERT INTO uploads (store_uri, session_key, upload_id, declared_size, state)
-                 VALUES (?, ?, ?, ?, 'pending')",
+                 VALUES (?, ?, ?, ?, ?)",
             )
             .bind(&upload.store_uri)
             .bind(&session.session_key)
             .bind(&upload.upload_id)
             .bind(upload.declared_size)
+            .bind(UploadState::Pending)
             .execute(&mut *tx)
             .await
             .map_err(conflict_as(format!("upload {}", upload.store_uri)))?;
@@ -117,10 +132,11 @@ impl Catalog {
         chunked_id: &str,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE uploads SET chunked_id = ? WHERE store_uri = ? AND state = 'pending' AND chunked_id IS NULL",
+            "UPDATE uploads SET chunked_id = ? WHERE store_uri = ? AND state = ? AND chunked_id IS NULL",
         )
         .bind(chunked_id)
         .bind(store_uri)
+        .bind(UploadState::Pending)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -165,23 +181,23 @@ impl Catalog {
 
     /// Claims an uploaded file for one commit; `false` when it is not waiting for one.
     pub async fn claim_upload(&self, store_uri: &str) -> Result<bool, CatalogError> {
-        let done = sqlx::query(
-            "UPDATE uploads SET state = 'committing' WHERE store_uri = ? AND state = 'uploaded'",
-        )
-        .bind(store_uri)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE uploads SET state = ? WHERE store_uri = ? AND state = ?")
+            .bind(UploadState::Committing)
+            .bind(store_uri)
+            .bind(UploadState::Uploaded)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Gives a claimed file back after its commit failed, so it can be committed again.
     pub async fn release_upload(&self, store_uri: &str) -> Result<(), CatalogError> {
-        sqlx::query(
-            "UPDATE uploads SET state = 'uploaded' WHERE store_uri = ? AND state = 'committing'",
-        )
-        .bind(store_uri)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("UPDATE uploads SET state = ? WHERE store_uri = ? AND state = ?")
+            .bind(UploadState::Uploaded)
+            .bind(store_uri)
+            .bind(UploadState::Committing)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -208,17 +224,23 @@ impl Catalog {
         size: i64,
         crc32: &str,
     ) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE uploads SET state = 'uploaded', size = ?, crc32 = ? WHERE store_uri = ? AND state IN ('pending', 'uploaded')")
-            .bind(size)
-            .bind(crc32)
-            .bind(store_uri)
+        sqlx::query(
+            "UPDATE uploads SET state = ?, size = ?, crc32 = ? WHERE store_uri = ? AND state IN (?, ?)",
+        )
+        .bind(UploadState::Uploaded)
+        .bind(size)
+        .bind(crc32)
+        .bind(store_uri)
+        .bind(UploadState::Pending)
+        .bind(UploadState::Uploaded)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     pub async fn mark_committed(&self, store_uri: &str, result: &str) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE uploads SET state = 'committed', result = ? WHERE store_uri = ?")
+        sqlx::query("UPDATE uploads SET state = ?, result = ? WHERE store_uri = ?")
+            .bind(UploadState::Committed)
             .bind(result)
             .bind(store_uri)
             .execute(&self.pool)

@@ -2,15 +2,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::body::{parse_json, read_limited};
 use super::identity::Caller;
 use crate::auth::Scope;
 use crate::biz::BizType;
-use crate::catalog::ObjectRecord;
 use crate::error::ApiError;
-use crate::ingest::{self, IngestError, LARGE_FILE_HINT};
+use crate::http::stored::upload_reply;
+use crate::ingest::{Declared, IngestError, LARGE_FILE_HINT, NewObject, Source};
 use crate::media::FileType;
 use crate::state::AppState;
 
@@ -74,58 +73,18 @@ pub async fn upload_file(
     caller.0.may_upload_to(biz)?;
     let declared = FileType::from_extension(&head.file_type)
         .ok_or_else(|| IngestError::UnknownFileType(head.file_type.clone()))?;
-    let data = request.data;
-    let settings = state.settings.clone();
-    let prepared = state
-        .pool
-        .run(move || {
-            let bytes = ingest::decode_base64(&data, limit)?;
-            drop(data);
-            ingest::prepare(biz, declared, bytes, &settings.pipeline)
+    let records = state
+        .ingest
+        .store(NewObject {
+            biz,
+            owner: caller.0.owner(),
+            declared: Declared::Type(declared),
+            stem: None,
+            source: Source::Base64 {
+                data: request.data,
+                limit,
+            },
         })
-        .await
-        .map_err(IngestError::from)??;
-    let records = ingest::store_object(
-        state.storage.as_ref(),
-        &state.catalog,
-        &ingest::new_stem(biz.name()),
-        biz,
-        &caller.0.owner(),
-        prepared,
-    )
-    .await?;
+        .await?;
     upload_reply(&state, &records)
-}
-
-/// Method 1's answer (also the PUT flow's): the original's URL and URI, what it is, and its
-/// variants.
-pub fn upload_reply(state: &AppState, records: &[ObjectRecord]) -> Result<HttpResponse, ApiError> {
-    let (record, variants) = records
-        .split_first()
-        .ok_or_else(|| ApiError::internal("nothing stored"))?;
-    tracing::info!(uri = %record.uri, size = record.size, owner = %record.owner, "stored upload");
-    let mut data = describe(state, record);
-    data["upload_url"] = json!(state.urls.url_for(&record.uri));
-    data["upload_uri"] = json!(record.uri);
-    data["variants"] = variants.iter().map(|v| describe(state, v)).collect();
-    Ok(HttpResponse::Ok().json(json!({"code": 0, "msg": "success", "data": data})))
-}
-
-/// What the reply says of one stored file.
-fn describe(state: &AppState, record: &ObjectRecord) -> serde_json::Value {
-    let format = FileType::from_mime(&record.content_type).map_or("", FileType::extension);
-    let mut out = json!({
-        "uri": record.uri,
-        "url": state.urls.url_for(&record.uri),
-        "format": format,
-        "content_type": record.content_type,
-        "size": record.size,
-        "md5": record.md5,
-    });
-    if let (Some(width), Some(height)) = (record.width, record.height) {
-        out["width"] = json!(width);
-        out["height"] = json!(height);
-        out["frames"] = json!(record.frames.unwrap_or(1));
-    }
-    out
 }

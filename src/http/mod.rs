@@ -9,6 +9,7 @@ pub mod identity;
 mod imagex;
 mod objects;
 mod passport;
+mod stored;
 
 use actix_web::{HttpResponse, web};
 

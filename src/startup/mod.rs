@@ -11,9 +11,9 @@ use actix_web::{App, HttpServer, web};
 use crate::auth::{Authenticator, Sealer, SessionSigner, load_or_create_secret};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
-use crate::config::Settings;
+use crate::config::{ImagexSettings, Settings};
 use crate::http;
-use crate::ingest::{Staging, expire_periodically};
+use crate::ingest::{Ingest, SessionLimits, Sessions, Staging};
 use crate::pipeline::ProcessingPool;
 use crate::request_id;
 use crate::state::AppState;
@@ -101,14 +101,26 @@ impl Application {
             }
             UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
         });
-        let staging = Staging::new(backends.staging);
-        tokio::spawn(expire_periodically(
-            catalog.clone(),
-            staging.clone(),
-            settings.imagex.cleanup_interval.as_std(),
-        ));
         let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
             .map_err(io_error("processing pool"))?;
+        let ingest = Ingest::new(
+            catalog.clone(),
+            Arc::clone(&backends.objects),
+            pool,
+            Arc::new(settings.pipeline.clone()),
+        );
+        let sessions = Sessions::new(
+            catalog.clone(),
+            Staging::new(backends.staging),
+            ingest.clone(),
+            session_limits(&settings.imagex),
+            settings.imagex.service_id.clone(),
+        );
+        tokio::spawn(
+            sessions
+                .clone()
+                .expire_periodically(settings.imagex.cleanup_interval.as_std()),
+        );
         let cdn = &settings.cdn;
         let hot = HotCache::new(
             cdn.memory_cache_bytes,
@@ -118,8 +130,8 @@ impl Application {
         let state = AppState {
             hot: Arc::new(hot),
             flights: Arc::default(),
-            pool,
-            staging,
+            ingest,
+            sessions,
             auth: Authenticator::new(
                 catalog.clone(),
                 SessionSigner::new(&secret),
@@ -155,6 +167,15 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+fn session_limits(imagex: &ImagexSettings) -> SessionLimits {
+    SessionLimits {
+        max_file_bytes: imagex.max_file_bytes,
+        max_part_bytes: imagex.max_part_bytes,
+        max_parts: imagex.max_parts,
+        ttl: imagex.session_ttl.as_std(),
     }
 }
 

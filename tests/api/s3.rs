@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use imgate::catalog::UploadState;
 use imgate::storage::{S3Storage, ServeMode, Storage, StorageError};
 
 use crate::cli::{serve_in, upload_with_new_key};
@@ -230,8 +231,8 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
     assert_eq!(status, 503, "the upload host cannot stage bytes");
     let waiting = app.catalog.find_upload(&uri2).await.expect("catalog");
     assert_eq!(
-        waiting.map(|u| u.state).as_deref(),
-        Some("pending"),
+        waiting.map(|u| u.state),
+        Some(UploadState::Pending),
         "the upload is not marked received"
     );
     for url in [

@@ -10,11 +10,9 @@ use super::object::respond;
 use crate::catalog::ObjectRecord;
 use crate::cdn::{FormatChoice, Hot, VariantRequest};
 use crate::error::ApiError;
-use crate::ingest::{self, IngestError, PreparedFile};
+use crate::ingest::VariantSpec;
 use crate::media::FileType;
-use crate::pipeline;
 use crate::state::AppState;
-use crate::storage::{ObjectKey, read_all};
 
 const CACHE_HEADER: &str = "x-imgate-cache";
 
@@ -85,24 +83,12 @@ async fn make(
     key: &str,
     format: FileType,
 ) -> Result<Hot, ApiError> {
-    let source_key = ObjectKey::parse(&base.uri).map_err(ApiError::internal)?;
-    let bytes = read_all(state.storage.as_ref(), &source_key).await?;
-    let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
-    let operation = variant.operation;
-    let quality = state.settings.cdn.variant_quality;
-    let limits = state.settings.pipeline.limits;
-    let file = state
-        .pool
-        .run(move || {
-            pipeline::render(&bytes, stored, operation, format, quality, &limits)
-                .map(PreparedFile::from_output)
-        })
-        .await
-        .map_err(IngestError::from)?
-        .map_err(IngestError::from)?;
-    let body = file.bytes.clone();
-    let record =
-        ingest::store_variant(state.storage.as_ref(), &state.catalog, key, base, file).await?;
+    let spec = VariantSpec {
+        operation: variant.operation,
+        format,
+        quality: state.settings.cdn.variant_quality,
+    };
+    let (record, body) = state.ingest.make_variant(base, key, spec).await?;
     state.hot.put(record.clone(), Some(body.clone()));
     Ok(Hot::new(record, Some(body)))
 }

@@ -1,5 +1,5 @@
-//! `ApplyImageUpload`: opens an upload session of 1-10 StoreUris, each with its own upload
-//! token, and refuses a declared size over the limit before any byte is sent.
+//! `ApplyImageUpload`: reads the parameters into an [`Apply`], opens the session, and
+//! answers each StoreUri with its own upload token.
 
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Value, json};
@@ -9,15 +9,9 @@ use super::params::Params;
 use super::reply::{Act, ActionError};
 use crate::auth::{Principal, Scope};
 use crate::biz::BizType;
-use crate::catalog::{NewUpload, UploadSession};
-use crate::clock::unix_now;
 use crate::error::ApiError;
-use crate::random::random_hex;
+use crate::ingest::session::{Apply, MAX_UPLOAD_NUM, Naming};
 use crate::state::AppState;
-use crate::storage::ObjectKey;
-
-/// Most StoreUris one apply may ask for.
-const MAX_UPLOAD_NUM: usize = 10;
 
 pub async fn apply(
     act: &Act,
@@ -26,52 +20,20 @@ pub async fn apply(
     principal: Principal,
     state: &AppState,
 ) -> Result<HttpResponse, ActionError> {
-    let settings = &state.settings.imagex;
+    let fail = |e: ApiError| act.fail(e);
     principal.require(Scope::Upload).map_err(|e| act.fail(e))?;
-    check_service(params, &settings.service_id).map_err(|e| act.fail(e))?;
-    let biz = biz_type(params, &principal).map_err(|e| act.fail(e))?;
-    let declared = declared_size(params, settings.max_file_bytes).map_err(|e| act.fail(e))?;
-    let keys = store_uris(params, &settings.service_id).map_err(|e| act.fail(e))?;
-    for key in &keys {
-        if state
-            .catalog
-            .stem_taken(super::commit::stem_of(key))
-            .await
-            .map_err(|e| act.fail(e))?
-        {
-            return Err(act.fail(ApiError::BadRequest(format!(
-                "`{key}` is taken: choose another StoreKey"
-            ))));
-        }
-    }
-    let now = unix_now();
-    let session = UploadSession {
-        session_key: random_hex(16),
+    check_service(params, &state.settings.imagex.service_id).map_err(fail)?;
+    let apply = Apply {
         owner: principal.owner(),
-        biz_type: i64::from(biz.code()),
-        created_at: now,
-        expires_at: now + settings.session_ttl.as_secs() as i64,
+        biz: biz_type(params, &principal).map_err(fail)?,
+        declared_size: declared_size(params).map_err(fail)?,
+        naming: naming(params).map_err(fail)?,
     };
-    let uploads: Vec<NewUpload> = keys
-        .into_iter()
-        .map(|store_uri| NewUpload {
-            store_uri,
-            upload_id: random_hex(16),
-            declared_size: declared,
-        })
-        .collect();
-    state
-        .catalog
-        .open_upload_session(&session, &uploads)
-        .await
-        .map_err(|e| match e {
-            crate::catalog::CatalogError::Conflict(what) => act.fail(ApiError::BadRequest(
-                format!("{what}: choose another StoreKey"),
-            )),
-            other => act.fail(other),
-        })?;
+    let opened = state.sessions.open(apply).await.map_err(|e| act.fail(e))?;
+    let session = &opened.session;
     let sealer = state.auth.sealer();
-    let store_infos: Vec<Value> = uploads
+    let store_infos: Vec<Value> = opened
+        .uploads
         .iter()
         .map(|u| {
             json!({
@@ -122,45 +84,22 @@ fn biz_type(params: &Params, principal: &Principal) -> Result<BizType, ApiError>
     Ok(principal.upload_biz_type(asked)?)
 }
 
-fn declared_size(params: &Params, limit: u64) -> Result<Option<i64>, ApiError> {
+fn declared_size(params: &Params) -> Result<Option<u64>, ApiError> {
     let Some(text) = params.get("FileSize").filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    let size: u64 = text
+    let size = text
         .trim()
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("FileSize `{text}` is not a number")))?;
-    if size > limit {
-        return Err(ApiError::TooLarge(format!(
-            "FileSize {size} bytes is over the ImageX upload limit of {limit} bytes (imagex.max_file_bytes)"
-        )));
-    }
-    Ok(Some(size as i64))
+    Ok(Some(size))
 }
 
-/// `<service>/<StoreKey>` for each StoreKey, else `<service>/<random id>[.ext]` UploadNum times.
-fn store_uris(params: &Params, service: &str) -> Result<Vec<String>, ApiError> {
+/// The client's StoreKeys, else `UploadNum` fresh names with the `FileExtension`.
+fn naming(params: &Params) -> Result<Naming, ApiError> {
     let keys = params.get_all("StoreKeys");
     if !keys.is_empty() {
-        if keys.len() > MAX_UPLOAD_NUM {
-            return Err(ApiError::BadRequest(format!(
-                "at most {MAX_UPLOAD_NUM} StoreKeys"
-            )));
-        }
-        return keys
-            .iter()
-            .map(|key| {
-                if key.contains('~') {
-                    return Err(ApiError::BadRequest(format!(
-                        "StoreKey `{key}`: `~` is reserved for variants"
-                    )));
-                }
-                let uri = format!("{service}/{key}");
-                ObjectKey::parse(&uri)
-                    .map(|k| k.to_string())
-                    .map_err(|e| ApiError::BadRequest(format!("StoreKey `{key}`: {}", e.why)))
-            })
-            .collect();
+        return Ok(Naming::Keys(keys));
     }
     let count = match params.get("UploadNum").filter(|t| !t.is_empty()) {
         None => 1,
@@ -172,10 +111,10 @@ fn store_uris(params: &Params, service: &str) -> Result<Vec<String>, ApiError> {
                 ApiError::BadRequest(format!("UploadNum `{text}` is not 1 to {MAX_UPLOAD_NUM}"))
             })?,
     };
-    let extension = extension(params)?;
-    Ok((0..count)
-        .map(|_| format!("{service}/{}{extension}", random_hex(16)))
-        .collect())
+    Ok(Naming::Fresh {
+        count,
+        extension: extension(params)?,
+    })
 }
 
 /// `.jpg`, `jpg` or nothing (the type then comes from the bytes at commit).

@@ -7,9 +7,9 @@ use crate::auth::Scope;
 use crate::biz::BizType;
 use crate::error::ApiError;
 use crate::http::body::read_limited;
-use crate::http::bot_upload::upload_reply;
 use crate::http::identity::Caller;
-use crate::ingest;
+use crate::http::stored::upload_reply;
+use crate::ingest::{Declared, NewObject, Source};
 use crate::state::AppState;
 
 pub async fn put_file(
@@ -28,19 +28,16 @@ pub async fn put_file(
     // The pipeline works on the whole file in memory, so the body is read straight there.
     let max = usize::try_from(limit).unwrap_or(usize::MAX);
     let body = read_limited(&req, payload, max, |length| over_limit(length, limit)).await?;
-    let bytes = Vec::from(body);
-    let declared = ingest::declared_type(&name, &bytes)?;
-    let prepared = state.prepare(biz, declared, bytes).await?;
-    let stem = ingest::new_stem(biz.name());
-    let records = ingest::store_object(
-        state.storage.as_ref(),
-        &state.catalog,
-        &stem,
-        biz,
-        &caller.0.owner(),
-        prepared,
-    )
-    .await?;
+    let records = state
+        .ingest
+        .store(NewObject {
+            biz,
+            owner: caller.0.owner(),
+            declared: Declared::Name(name),
+            stem: None,
+            source: Source::Bytes(Vec::from(body)),
+        })
+        .await?;
     upload_reply(&state, &records)
 }
 

@@ -1,8 +1,9 @@
-//! The upload host (API.md 4.2): `POST|PUT /api/common/upload/{StoreUri}` for a direct
-//! upload, a chunked init (`?uploads`), a part (`?partNumber=N&uploadID=`), a complete
-//! (`?uploadID=` with the part list), and `GET ?uploadID=` to resume. Bodies stream to the
-//! staging store; nothing becomes an object before the commit.
+//! The upload host (API.md 4.2): `POST|PUT /api/common/upload/{StoreUri}`. A request is
+//! parsed into a [`Step`] (direct, chunked init, part, resume listing, complete), checked
+//! against the object's upload token or the session owner's credential, and handed to the
+//! upload session in `ingest`; bodies stream to staging.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -10,16 +11,29 @@ use serde_json::json;
 use super::caller::header;
 use super::reply::{HostError, host_ok};
 use crate::auth::{AuthError, Sealer};
-use crate::catalog::{UploadRecord, UploadSession};
 use crate::clock::unix_now;
 use crate::error::ApiError;
 use crate::http::body::read_limited;
 use crate::http::identity::credential_of;
-use crate::random::random_hex;
+use crate::ingest::session::{Body, Crc32, Upload};
 use crate::state::AppState;
 use crate::storage::ObjectKey;
 
-mod parts;
+/// What a request to the upload host asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// The whole file as the body.
+    Direct,
+    /// `?uploads`: start a chunked upload.
+    Init,
+    /// `?partNumber=N&uploadID=`: one part.
+    Part { id: String, number: String },
+    /// `GET ?uploadID=`: the parts received so far.
+    List { id: String },
+    /// `?uploadID=` with the part list; or, when the id is the StoreInfo's own UploadID
+    /// (the reference document's example), the whole file.
+    Complete { id: String },
+}
 
 #[derive(Debug, Default, Deserialize)]
 struct HostQuery {
@@ -30,10 +44,24 @@ struct HostQuery {
     upload_id: Option<String>,
 }
 
-/// What each step works on: the upload, and the application.
-struct Target<'a> {
-    upload: UploadRecord,
-    state: &'a AppState,
+impl Step {
+    fn parse(req: &HttpRequest) -> Result<Self, ApiError> {
+        let query = web::Query::<HostQuery>::from_query(req.query_string())
+            .map(web::Query::into_inner)
+            .unwrap_or_default();
+        let is_get = req.method() == Method::GET;
+        match (query.upload_id, query.part_number) {
+            _ if query.uploads.is_some() => Ok(Step::Init),
+            (Some(id), _) if is_get => Ok(Step::List { id }),
+            _ if is_get => Err(ApiError::BadRequest(
+                "GET needs ?uploadID= to list received parts".into(),
+            )),
+            (Some(id), Some(number)) => Ok(Step::Part { id, number }),
+            (Some(id), None) => Ok(Step::Complete { id }),
+            (None, Some(_)) => Err(ApiError::BadRequest("partNumber needs uploadID".into())),
+            (None, None) => Ok(Step::Direct),
+        }
+    }
 }
 
 pub async fn upload_host(
@@ -45,54 +73,45 @@ pub async fn upload_host(
     let store_uri = percent_decode(&tail);
     ObjectKey::parse(&store_uri)
         .map_err(|e| ApiError::BadRequest(format!("StoreUri: {}", e.why)))?;
-    let upload = state
-        .catalog
-        .find_upload(&store_uri)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let session = state
-        .catalog
-        .find_upload_session(&upload.session_key)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    authorize(&req, &store_uri, &session, &state).await?;
-    if session.expires_at <= unix_now() {
-        return Err(
-            ApiError::BadRequest("the upload session has expired; apply again".into()).into(),
-        );
-    }
-    if upload.state == "committed" || upload.state == "committing" {
-        return Err(ApiError::BadRequest(format!("`{store_uri}` is already committed")).into());
-    }
-    let query = web::Query::<HostQuery>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
-    let target = Target {
-        upload,
-        state: &state,
+    let sessions = &state.sessions;
+    let upload = sessions.find_upload(&store_uri).await?;
+    authorize(&req, &upload, &state).await?;
+    upload.check_open()?;
+    let step = match Step::parse(&req)? {
+        Step::Complete { id } if id == upload.record.upload_id => Step::Direct,
+        step => step,
     };
-    let is_get = req.method() == actix_web::http::Method::GET;
-    match (&query.upload_id, &query.part_number) {
-        _ if query.uploads.is_some() => init(target).await,
-        (Some(id), _) if is_get => parts::resume(target, id).await,
-        _ if is_get => {
-            Err(ApiError::BadRequest("GET needs ?uploadID= to list received parts".into()).into())
+    let payload = match step {
+        Step::Direct => {
+            let staged = sessions.write_direct(&upload, body(&req, payload)?).await?;
+            json!({"hash": Crc32(staged.crc32).to_string(), "key": store_uri})
         }
-        (Some(id), Some(number)) => parts::part(target, &req, id, number, payload).await,
-        (Some(id), None) if *id == target.upload.upload_id => direct(target, &req, payload).await,
-        (Some(id), None) => parts::complete(target, &req, id, payload).await,
-        (None, Some(_)) => Err(ApiError::BadRequest("partNumber needs uploadID".into()).into()),
-        (None, None) => direct(target, &req, payload).await,
-    }
+        Step::Init => json!({"uploadID": sessions.start_chunked(&upload).await?}),
+        Step::Part { id, number } => {
+            let body = body(&req, payload)?;
+            let part = sessions.write_part(&upload, &id, &number, body).await?;
+            json!({"hash": part.crc32})
+        }
+        Step::List { id } => {
+            let parts = sessions.list_parts(&upload, &id).await?;
+            let list: Vec<_> = parts
+                .iter()
+                .map(|p| json!({"partNumber": p.part_number, "crc32": p.crc32}))
+                .collect();
+            json!({"partList": list})
+        }
+        Step::Complete { id } => {
+            let list = small_body(&req, payload).await?;
+            let settled = sessions.complete(&upload, &id, &list).await?;
+            json!({"hash": settled.crc32.to_string(), "key": store_uri})
+        }
+    };
+    Ok(host_ok(payload))
 }
 
 /// The object's own upload token, or a credential of the session's owner.
-async fn authorize(
-    req: &HttpRequest,
-    uri: &str,
-    session: &UploadSession,
-    state: &AppState,
-) -> Result<(), ApiError> {
+async fn authorize(req: &HttpRequest, upload: &Upload, state: &AppState) -> Result<(), ApiError> {
+    let uri = upload.store_uri();
     let raw = header(req, "authorization")
         .map(str::trim)
         .unwrap_or_default();
@@ -104,98 +123,29 @@ async fn authorize(
     }
     let credential = credential_of(req).ok_or(AuthError::Missing)?;
     let principal = state.auth.authenticate(&credential).await?;
+    let session = &upload.session;
     principal
         .may_use_session(&session.owner, session.biz_type)
         .map_err(|_| ApiError::Forbidden(format!("this credential may not upload to `{uri}`")))
 }
 
-/// `Content-CRC32`: 8 hex digits, or `Ignore`; `None` when absent or ignored.
-fn expected_crc(req: &HttpRequest) -> Result<Option<u32>, ApiError> {
-    match header(req, "content-crc32").map(str::trim) {
-        None => Ok(None),
-        Some(value) if value.eq_ignore_ascii_case("ignore") => Ok(None),
-        Some(value) => parse_crc(value).map(Some),
-    }
-}
-
-fn parse_crc(value: &str) -> Result<u32, ApiError> {
-    u32::from_str_radix(value, 16)
-        .ok()
-        .filter(|_| !value.is_empty() && value.len() <= 8)
-        .ok_or_else(|| ApiError::BadRequest(format!("`{value}` is not a CRC32 (8 hex digits)")))
-}
-
-fn hex_crc(crc: u32) -> String {
-    format!("{crc:08x}")
-}
-
-/// Refuses from `Content-Length` alone what is certainly over `limit`.
-fn check_length(req: &HttpRequest, limit: u64, limit_name: &str) -> Result<(), ApiError> {
-    let declared = header(req, "content-length").and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > limit => Err(ApiError::TooLarge(format!(
-            "the body ({length} bytes) is over the {limit_name} of {limit} bytes"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-async fn direct(
-    target: Target<'_>,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, HostError> {
-    let upload = &target.upload;
-    let limit = target.state.settings.imagex.max_file_bytes;
-    check_length(req, limit, "upload limit")?;
-    let crc = expected_crc(req)?;
-    let staged = target
-        .state
-        .staging
-        .write(
-            &upload.upload_id,
-            None,
-            payload,
-            (limit, "upload limit"),
-            crc,
-        )
-        .await?;
-    if upload.chunked_id.is_some() {
-        // A client that began a chunked upload may still send the file whole.
-        target.state.catalog.drop_chunked(&upload.store_uri).await?;
-        target.state.staging.remove_parts(&upload.upload_id).await?;
-    }
-    target
-        .state
-        .catalog
-        .mark_uploaded(
-            &upload.store_uri,
-            staged.size as i64,
-            &hex_crc(staged.crc32),
-        )
-        .await?;
-    Ok(host_ok(
-        json!({"hash": hex_crc(staged.crc32), "key": upload.store_uri}),
-    ))
-}
-
-async fn init(target: Target<'_>) -> Result<HttpResponse, HostError> {
-    let upload = &target.upload;
-    if let Some(existing) = &upload.chunked_id {
-        return Ok(host_ok(json!({"uploadID": existing})));
-    }
-    let id = random_hex(16);
-    if !target
-        .state
-        .catalog
-        .start_chunked(&upload.store_uri, &id)
-        .await?
-    {
-        return Err(
-            ApiError::BadRequest("this upload cannot start a chunked upload now".into()).into(),
-        );
-    }
-    Ok(host_ok(json!({"uploadID": id})))
+/// The request's body as a staged upload sees it: `Content-Length` and `Content-CRC32`
+/// (8 hex digits, or `Ignore` to skip the check).
+fn body(req: &HttpRequest, payload: web::Payload) -> Result<Body<web::Payload>, ApiError> {
+    let crc32 = match header(req, "content-crc32").map(str::trim) {
+        None => None,
+        Some(value) if value.eq_ignore_ascii_case("ignore") => None,
+        Some(value) => Some(
+            value
+                .parse::<Crc32>()
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        ),
+    };
+    Ok(Body {
+        chunks: payload,
+        declared_length: header(req, "content-length").and_then(|v| v.parse().ok()),
+        crc32,
+    })
 }
 
 /// Decodes `%XX` escapes (a StoreUri may arrive percent-encoded after its first segment).

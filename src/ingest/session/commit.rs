@@ -1,0 +1,148 @@
+//! The commit (`CommitImageUpload`): each file is claimed, read back from staging, checked
+//! against what the upload host confirmed, and stored through the one ingest entry point;
+//! its answer is recorded so a commit sent again answers the same. A commit that fails
+//! gives its claim back.
+
+use serde_json::Value;
+
+use super::{SessionError, Sessions, stem_of};
+use crate::biz::BizType;
+use crate::catalog::{ObjectRecord, UploadRecord, UploadSession, UploadState};
+use crate::ingest::{Declared, NewObject, Source};
+
+/// Makes a committed file's answer from its StoreUri and its stored object's record.
+pub type Describe<'a> = &'a (dyn Fn(&str, &ObjectRecord) -> Value + Sync);
+
+impl Sessions {
+    /// Commits the uploads named in `oids`, or, when none are named, every upload of the
+    /// session whose bytes have arrived; answers each StoreUri with its answer.
+    pub async fn commit(
+        &self,
+        session: &UploadSession,
+        oids: &[String],
+        describe: Describe<'_>,
+    ) -> Result<Vec<(String, Value)>, SessionError> {
+        let uploads = self.chosen(session, oids).await?;
+        let mut answers = Vec::with_capacity(uploads.len());
+        for upload in uploads {
+            let answer = self.commit_one(session, &upload, describe).await?;
+            answers.push((upload.store_uri, answer));
+        }
+        Ok(answers)
+    }
+
+    async fn chosen(
+        &self,
+        session: &UploadSession,
+        oids: &[String],
+    ) -> Result<Vec<UploadRecord>, SessionError> {
+        let mut uploads = self.catalog.session_uploads(&session.session_key).await?;
+        if oids.is_empty() {
+            uploads.retain(|u| u.state != UploadState::Pending);
+            return Ok(uploads);
+        }
+        oids.iter()
+            .map(|oid| {
+                uploads
+                    .iter()
+                    .find(|u| u.store_uri == *oid)
+                    .cloned()
+                    .ok_or_else(|| SessionError::NotInSession(oid.clone()))
+            })
+            .collect()
+    }
+
+    async fn commit_one(
+        &self,
+        session: &UploadSession,
+        upload: &UploadRecord,
+        describe: Describe<'_>,
+    ) -> Result<Value, SessionError> {
+        if let Some(saved) = upload.result.as_deref() {
+            return saved_answer(saved);
+        }
+        if upload.state == UploadState::Pending {
+            return Err(SessionError::NothingUploaded(upload.store_uri.clone()));
+        }
+        if !self.catalog.claim_upload(&upload.store_uri).await? {
+            // Another commit got there first: answer what it answered, or ask to come back.
+            let now = self.catalog.find_upload(&upload.store_uri).await?;
+            return match now.and_then(|u| u.result) {
+                Some(saved) => saved_answer(&saved),
+                None => Err(SessionError::Busy(upload.store_uri.clone())),
+            };
+        }
+        let outcome = self.store(session, upload, describe).await;
+        if outcome.is_err() {
+            self.catalog.release_upload(&upload.store_uri).await?;
+        }
+        outcome
+    }
+
+    /// Turns a claimed upload into an object and records the answer.
+    async fn store(
+        &self,
+        session: &UploadSession,
+        upload: &UploadRecord,
+        describe: Describe<'_>,
+    ) -> Result<Value, SessionError> {
+        let parts: Vec<i64> = match upload.chunked_id {
+            Some(_) => self
+                .catalog
+                .parts(&upload.store_uri)
+                .await?
+                .iter()
+                .map(|p| p.part_number)
+                .collect(),
+            None => Vec::new(),
+        };
+        let size = upload
+            .size
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let bytes = self.staging.read(&upload.upload_id, &parts, size).await?;
+        check_unchanged(upload, &bytes)?;
+        let uri = &upload.store_uri;
+        let records = self
+            .ingest
+            .store(NewObject {
+                biz: BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET),
+                owner: session.owner.clone(),
+                declared: Declared::Name(uri.clone()),
+                stem: Some(stem_of(uri).to_owned()),
+                source: Source::Bytes(bytes),
+            })
+            .await?;
+        let record = records
+            .first()
+            .ok_or_else(|| SessionError::Corrupt(format!("nothing was stored for `{uri}`")))?;
+        let answer = describe(uri, record);
+        self.catalog
+            .mark_committed(uri, &answer.to_string())
+            .await?;
+        if let Err(e) = self.staging.remove(&upload.upload_id).await {
+            tracing::warn!(upload = %uri, error = %e, "could not remove staged bytes");
+        }
+        Ok(answer)
+    }
+}
+
+fn saved_answer(saved: &str) -> Result<Value, SessionError> {
+    serde_json::from_str(saved).map_err(|e| SessionError::Corrupt(e.to_string()))
+}
+
+/// The bytes read back must be the ones the upload host confirmed: a part that arrived
+/// late, after the complete, would otherwise change the file under its announced CRC32.
+fn check_unchanged(upload: &UploadRecord, bytes: &[u8]) -> Result<(), SessionError> {
+    let crc = format!("{:08x}", crc32fast::hash(bytes));
+    let matches = upload.crc32.as_deref() == Some(crc.as_str())
+        && upload.size == i64::try_from(bytes.len()).ok();
+    if matches {
+        return Ok(());
+    }
+    Err(SessionError::Changed {
+        uri: upload.store_uri.clone(),
+        then: upload.crc32.clone().unwrap_or_else(|| "unknown".to_owned()),
+        now: crc,
+    })
+}
