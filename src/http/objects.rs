@@ -55,9 +55,8 @@ pub async fn get_imagex_url(
         .json(json!({"code": 0, "msg": "success", "data": {"url_info": url_info}})))
 }
 
-/// Deletes an original and every variant of it: the stored files first, then the records,
-/// so that when the store fails part way the object is still catalogued and a retry
-/// finishes the job.
+/// Deletes an original and every variant of it (`Ingest::delete`), and forgets them in
+/// memory.
 pub async fn delete_object(
     caller: Caller,
     uri: web::Path<String>,
@@ -76,25 +75,8 @@ pub async fn delete_object(
         )));
     }
     caller.0.may_delete(&record.owner)?;
-    let mut variants = state.catalog.variants_of(&uri).await?;
-    for stray in state.storage.list(&format!("{uri}~")).await? {
-        if !variants.contains(&stray.to_string()) {
-            variants.push(stray.to_string());
-        }
-    }
     state.hot.forget_object(&uri);
-    let mut deleted = Vec::with_capacity(variants.len() + 1);
-    for variant in variants {
-        if let Ok(variant_key) = ObjectKey::parse(&variant) {
-            state.storage.delete(&variant_key).await?;
-            deleted.push(variant);
-        }
-    }
-    state.storage.delete(&key).await?;
-    deleted.insert(0, uri.clone());
-    if !state.catalog.delete_object(&uri).await? {
-        return Err(ApiError::NotFound);
-    }
+    let deleted = state.ingest.delete(&key).await?.ok_or(ApiError::NotFound)?;
     // A request served between the file deletes and the records' may have cached it again.
     state.hot.forget_object(&uri);
     tracing::info!(%uri, files = deleted.len(), "deleted object");

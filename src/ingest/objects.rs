@@ -118,6 +118,30 @@ impl Ingest {
         .await
     }
 
+    /// Deletes the original `key` and every variant of it: the stored files first, then
+    /// the records, so that when the store fails part way the object is still catalogued
+    /// and a retry finishes the job. Answers the URIs deleted, the original's first, or
+    /// `None` when no record was left to delete.
+    pub async fn delete(&self, key: &ObjectKey) -> Result<Option<Vec<String>>, IngestError> {
+        let uri = key.to_string();
+        let mut variants = self.catalog.variants_of(&uri).await?;
+        for stray in self.storage.list(&format!("{uri}~")).await? {
+            if !variants.contains(&stray.to_string()) {
+                variants.push(stray.to_string());
+            }
+        }
+        let mut deleted = vec![uri.clone()];
+        for variant in variants {
+            if let Ok(variant_key) = ObjectKey::parse(&variant) {
+                self.storage.delete(&variant_key).await?;
+                deleted.push(variant);
+            }
+        }
+        self.storage.delete(key).await?;
+        let recorded = self.catalog.delete_object(&uri).await?;
+        Ok(recorded.then_some(deleted))
+    }
+
     /// Makes the variant `spec` of the stored original `base`, stores it under `key` and
     /// records it; answers its record and bytes.
     pub async fn make_variant(

@@ -89,33 +89,8 @@ impl Application {
             TcpListener::bind(listen).map_err(io_error(format!("listen address {listen}")))?;
         let bound = listener.local_addr().map_err(io_error("listen address"))?;
         let public_base = settings.public_base(bound);
-        let signer = settings.cdn.private.then(|| {
-            let mut secrets: Vec<Vec<u8>> = settings
-                .cdn
-                .signing_secrets
-                .iter()
-                .map(|s| s.as_bytes().to_vec())
-                .collect();
-            if secrets.is_empty() {
-                secrets.push(secret.clone());
-            }
-            UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
-        });
-        let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
-            .map_err(io_error("processing pool"))?;
-        let ingest = Ingest::new(
-            catalog.clone(),
-            Arc::clone(&backends.objects),
-            pool,
-            Arc::new(settings.pipeline.clone()),
-        );
-        let sessions = Sessions::new(
-            catalog.clone(),
-            Staging::new(backends.staging),
-            ingest.clone(),
-            session_limits(&settings.imagex),
-            settings.imagex.service_id.clone(),
-        );
+        let signer = url_signer(&settings, &secret);
+        let (ingest, sessions) = ingest(&settings, &catalog, &backends)?;
         tokio::spawn(
             sessions
                 .clone()
@@ -168,6 +143,47 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Signs object URLs in private deployments, with `cdn.signing_secrets` or else the
+/// server secret.
+fn url_signer(settings: &Settings, secret: &[u8]) -> Option<UrlSigner> {
+    settings.cdn.private.then(|| {
+        let mut secrets: Vec<Vec<u8>> = settings
+            .cdn
+            .signing_secrets
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        if secrets.is_empty() {
+            secrets.push(secret.to_vec());
+        }
+        UrlSigner::new(secrets, settings.cdn.url_ttl.as_secs())
+    })
+}
+
+/// Ingest on its processing pool, and the upload sessions that commit through it.
+fn ingest(
+    settings: &Settings,
+    catalog: &Catalog,
+    backends: &Backends,
+) -> Result<(Ingest, Sessions), StartupError> {
+    let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
+        .map_err(io_error("processing pool"))?;
+    let ingest = Ingest::new(
+        catalog.clone(),
+        Arc::clone(&backends.objects),
+        pool,
+        Arc::new(settings.pipeline.clone()),
+    );
+    let sessions = Sessions::new(
+        catalog.clone(),
+        Staging::new(Arc::clone(&backends.staging)),
+        ingest.clone(),
+        session_limits(&settings.imagex),
+        settings.imagex.service_id.clone(),
+    );
+    Ok((ingest, sessions))
 }
 
 fn session_limits(imagex: &ImagexSettings) -> SessionLimits {

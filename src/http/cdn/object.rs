@@ -14,7 +14,7 @@ use crate::cdn::Hot;
 use crate::cdn::{RangeRequest, none_match, parse_range};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{ObjectKey, ResponseHeaders, ServeMode, StorageError, read_all};
+use crate::storage::{ByteRange, ObjectKey, ResponseHeaders, ServeMode, StorageError, read_all};
 
 /// Objects up to this size are read whole and kept in the hot cache once served.
 const KEEP_IN_MEMORY: u64 = 256 * 1024;
@@ -29,7 +29,6 @@ pub async fn respond(
     extra: impl FnOnce(&mut HttpResponseBuilder),
 ) -> Result<HttpResponse, ApiError> {
     let record: &ObjectRecord = &hot.record;
-    let uri = &record.uri;
     let etag = hot.etag.to_str().unwrap_or_default();
     let mut response = HttpResponse::Ok();
     common_headers(&mut response, hot, cache_control);
@@ -48,38 +47,54 @@ pub async fn respond(
             .finish());
     }
     let size = u64::try_from(record.size).unwrap_or(0);
+    let Some(range) = select_range(req, etag, size, &mut response) else {
+        return Ok(response
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+            .finish());
+    };
+    if req.method() == Method::HEAD {
+        let length = range.map_or(size, ByteRange::length);
+        let empty = stream::empty::<Result<_, StorageError>>();
+        return Ok(response.body(SizedStream::new(length, empty)));
+    }
+    send(response, hot, state, range).await
+}
+
+/// The part of the object to send: `Some(None)` for all of it, `Some(range)` for a
+/// satisfiable `Range` (the status and `Content-Range` are set), `None` when unsatisfiable.
+fn select_range(
+    req: &HttpRequest,
+    etag: &str,
+    size: u64,
+    response: &mut HttpResponseBuilder,
+) -> Option<Option<ByteRange>> {
     let range = match header_str(req, header::IF_RANGE) {
         Some(validator) if validator.trim() != etag => RangeRequest::Whole,
         _ => parse_range(header_str(req, header::RANGE), size),
     };
-    let (range, length) = match range {
-        RangeRequest::Whole => (None, size),
+    match range {
+        RangeRequest::Whole => Some(None),
         RangeRequest::Partial(r) => {
             response.status(StatusCode::PARTIAL_CONTENT).insert_header((
                 header::CONTENT_RANGE,
                 format!("bytes {}-{}/{size}", r.start, r.end),
             ));
-            (Some(r), r.length())
+            Some(Some(r))
         }
-        RangeRequest::Unsatisfiable => {
-            return Ok(response
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish());
-        }
-    };
-    if req.method() == Method::HEAD {
-        return Ok(response.body(SizedStream::new(
-            length,
-            stream::empty::<Result<_, StorageError>>(),
-        )));
+        RangeRequest::Unsatisfiable => None,
     }
-    let missing = |e: StorageError| {
-        if matches!(e, StorageError::NotFound(_)) {
-            tracing::warn!(%uri, "catalogued object is missing from storage");
-        }
-        ApiError::from(e)
-    };
+}
+
+/// The body: from memory, or read whole and kept when small, or streamed from the store.
+async fn send(
+    mut response: HttpResponseBuilder,
+    hot: &Hot,
+    state: &AppState,
+    range: Option<ByteRange>,
+) -> Result<HttpResponse, ApiError> {
+    let record = &hot.record;
+    let size = u64::try_from(record.size).unwrap_or(0);
     if let Some(bytes) = hot.body.as_ref().filter(|b| b.len() as u64 == size) {
         let part = range.map_or_else(
             || bytes.clone(),
@@ -87,14 +102,23 @@ pub async fn respond(
         );
         return Ok(response.body(part));
     }
-    let key = ObjectKey::parse(uri).map_err(|_| ApiError::NotFound)?;
+    let missing = |e: StorageError| {
+        if matches!(e, StorageError::NotFound(_)) {
+            tracing::warn!(uri = %record.uri, "catalogued object is missing from storage");
+        }
+        ApiError::from(e)
+    };
+    let key = ObjectKey::parse(&record.uri).map_err(|_| ApiError::NotFound)?;
     if range.is_none() && size <= KEEP_IN_MEMORY {
         let bytes = read_all(state.storage.as_ref(), &key)
             .await
             .map_err(missing)?;
-        state.hot.put(record.clone(), Some(bytes.clone()));
+        state
+            .hot
+            .put(ObjectRecord::clone(record), Some(bytes.clone()));
         return Ok(response.body(bytes));
     }
+    let length = range.map_or(size, ByteRange::length);
     let read = state.storage.get(&key, range).await.map_err(missing)?;
     Ok(response.body(SizedStream::new(length, read.body)))
 }

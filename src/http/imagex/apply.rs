@@ -10,7 +10,7 @@ use super::reply::{Act, ActionError};
 use crate::auth::{Principal, Scope};
 use crate::biz::BizType;
 use crate::error::ApiError;
-use crate::ingest::session::{Apply, MAX_UPLOAD_NUM, Naming};
+use crate::ingest::session::{Apply, MAX_UPLOAD_NUM, Naming, OpenedSession};
 use crate::state::AppState;
 
 pub async fn apply(
@@ -31,18 +31,7 @@ pub async fn apply(
     };
     let opened = state.sessions.open(apply).await.map_err(|e| act.fail(e))?;
     let session = &opened.session;
-    let sealer = state.auth.sealer();
-    let store_infos: Vec<Value> = opened
-        .uploads
-        .iter()
-        .map(|u| {
-            json!({
-                "StoreUri": u.store_uri,
-                "Auth": sealer.issue_upload_token(&u.store_uri, session.expires_at),
-                "UploadID": u.upload_id,
-            })
-        })
-        .collect();
+    let store_infos = store_infos(&opened, state);
     let host = format!("{}/api/common/upload", upload_host(req, state));
     Ok(act.ok(json!({
         "RequestId": crate::request_id::current(),
@@ -56,6 +45,23 @@ pub async fn apply(
             "UploadNodes": [{"StoreInfos": store_infos, "UploadHost": host, "SessionKey": session.session_key}],
         },
     })))
+}
+
+/// One StoreInfo per StoreUri, each with an upload token for that StoreUri only.
+fn store_infos(opened: &OpenedSession, state: &AppState) -> Vec<Value> {
+    let sealer = state.auth.sealer();
+    let expires_at = opened.session.expires_at;
+    opened
+        .uploads
+        .iter()
+        .map(|u| {
+            json!({
+                "StoreUri": u.store_uri,
+                "Auth": sealer.issue_upload_token(&u.store_uri, expires_at),
+                "UploadID": u.upload_id,
+            })
+        })
+        .collect()
 }
 
 fn check_service(params: &Params, service_id: &str) -> Result<(), ApiError> {

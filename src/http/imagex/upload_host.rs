@@ -94,11 +94,10 @@ pub async fn upload_host(
         }
         Step::List { id } => {
             let parts = sessions.list_parts(&upload, &id).await?;
-            let list: Vec<_> = parts
+            let list = parts
                 .iter()
-                .map(|p| json!({"partNumber": p.part_number, "crc32": p.crc32}))
-                .collect();
-            json!({"partList": list})
+                .map(|p| json!({"partNumber": p.part_number, "crc32": p.crc32}));
+            json!({"partList": list.collect::<Vec<_>>()})
         }
         Step::Complete { id } => {
             let list = small_body(&req, payload).await?;

@@ -37,14 +37,7 @@ impl Sessions {
             return Err(SessionError::PartsSettled(id.to_owned()));
         }
         let max_parts = self.limits.max_parts;
-        let number = number
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=i64::from(max_parts)).contains(n))
-            .ok_or_else(|| SessionError::BadPartNumber {
-                text: number.chars().take(40).collect(),
-                max: max_parts,
-            })?;
+        let number = part_number(number, max_parts)?;
         let uri = upload.store_uri();
         let parts = self.catalog.parts(uri).await?;
         let is_new = parts.iter().all(|p| p.part_number != number);
@@ -134,42 +127,22 @@ impl Sessions {
             .into_iter()
             .map(|p| (p.part_number, p))
             .collect();
-        let mut size = 0u64;
-        let mut whole = crc32fast::Hasher::new();
-        for &(number, listed) in &list.0 {
-            let part = recorded
-                .remove(&number)
-                .ok_or(SessionError::MissingPart(number))?;
-            let crc = stored_crc(&part.crc32)?;
-            if let Some(listed) = listed
-                && listed != crc
-            {
-                return Err(SessionError::PartCrcMismatch {
-                    number,
-                    listed: listed.0,
-                    actual: crc.0,
-                });
-            }
-            size += part.size as u64;
-            whole.combine(&crc32fast::Hasher::new_with_initial_len(
-                crc.0,
-                part.size as u64,
-            ));
-        }
+        let settled = settle(&list, &mut recorded)?;
         let limit = self.limits.max_file_bytes;
-        if size > limit {
+        if settled.size > limit {
             return Err(SessionError::TooLarge(format!(
-                "the parts add up to {size} bytes, over the upload limit of {limit} bytes"
+                "the parts add up to {} bytes, over the upload limit of {limit} bytes",
+                settled.size
             )));
         }
         for unlisted in recorded.into_keys() {
             self.forget_part(upload, unlisted).await?;
         }
-        let crc32 = Crc32(whole.finalize());
+        let crc = settled.crc32.to_string();
         self.catalog
-            .mark_uploaded(uri, size as i64, &crc32.to_string())
+            .mark_uploaded(uri, settled.size as i64, &crc)
             .await?;
-        Ok(Settled { size, crc32 })
+        Ok(settled)
     }
 
     /// Drops a part from the catalog and then from staging.
@@ -182,12 +155,55 @@ impl Sessions {
     }
 }
 
+/// `0` to `max_parts`, as the client wrote it.
+fn part_number(text: &str, max_parts: u32) -> Result<i64, SessionError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| (0..=i64::from(max_parts)).contains(n))
+        .ok_or_else(|| SessionError::BadPartNumber {
+            text: text.chars().take(40).collect(),
+            max: max_parts,
+        })
+}
+
 fn check_chunked_id(upload: &Upload, id: &str) -> Result<(), SessionError> {
     if upload.record.chunked_id.as_deref() == Some(id) {
         Ok(())
     } else {
         Err(SessionError::UnknownUploadId(id.chars().take(64).collect()))
     }
+}
+
+/// The file the listed parts make, taken out of `recorded`: its size, and its CRC32
+/// combined from the parts' without reading them.
+fn settle(
+    list: &PartList,
+    recorded: &mut HashMap<i64, PartRecord>,
+) -> Result<Settled, SessionError> {
+    let mut size = 0u64;
+    let mut whole = crc32fast::Hasher::new();
+    for &(number, listed) in &list.0 {
+        let part = recorded
+            .remove(&number)
+            .ok_or(SessionError::MissingPart(number))?;
+        let crc = stored_crc(&part.crc32)?;
+        if let Some(listed) = listed
+            && listed != crc
+        {
+            return Err(SessionError::PartCrcMismatch {
+                number,
+                listed: listed.0,
+                actual: crc.0,
+            });
+        }
+        let part_size = part.size as u64;
+        size += part_size;
+        whole.combine(&crc32fast::Hasher::new_with_initial_len(crc.0, part_size));
+    }
+    Ok(Settled {
+        size,
+        crc32: Crc32(whole.finalize()),
+    })
 }
 
 /// What an earlier complete settled.
