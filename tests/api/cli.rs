@@ -1,41 +1,13 @@
 //! The `imgate` binary: key and user commands beside a running server, and `serve` with
 //! nothing configured but the port.
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::Stdio;
 
 use serde_json::json;
 
-use crate::helpers::{assert_error, fixture, spawn_app, upload_body};
-
-pub fn imgate(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_imgate"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("IMGATE_PASSWORD");
-    command
-}
-
-pub fn run_ok(mut command: impl std::borrow::BorrowMut<Command>) -> String {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.borrow_mut().output().expect("imgate runs");
-    let stdout = String::from_utf8_lossy(&stdout).into_owned();
-    assert!(
-        status.success(),
-        "failed: {stdout}\n{}",
-        String::from_utf8_lossy(&stderr)
-    );
-    stdout
-}
-
-pub fn last_line(text: &str) -> String {
-    text.lines().last().expect("a line").trim().to_owned()
-}
+use crate::helpers::{
+    assert_error, fixture, imgate, last_line, run_ok, serve_in, spawn_app, upload_with_new_key,
+};
 
 #[tokio::test]
 async fn key_commands_work_beside_a_running_server() {
@@ -164,68 +136,6 @@ async fn users_create_takes_the_password_from_env_or_stdin() {
     .output()
     .expect("runs");
     assert!(!short.status.success());
-}
-
-/// An `imgate serve` process, stopped when dropped.
-pub struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Runs `imgate serve` in `cwd` on a free port with `env` added, and waits until it answers
-/// `/healthz`; answers the process and its base URL.
-pub async fn serve_in(cwd: &Path, env: &[(&str, &str)]) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let server = Server(
-        imgate(cwd, &["serve"])
-            .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts"),
-    );
-    let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (server, base);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("imgate serve did not come up");
-}
-
-/// Creates a key with `imgate keys create` in `cwd` and uploads the sample PNG with it to
-/// the server at `base`; answers the PNG and the reply.
-pub async fn upload_with_new_key(cwd: &Path, base: &str) -> (Vec<u8>, serde_json::Value) {
-    let key = last_line(&run_ok(imgate(cwd, &["keys", "create", "--name", "test"])));
-    let png = fixture("files/sample.png");
-    let reply: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/bot/upload_file"))
-        .bearer_auth(&key)
-        .json(&upload_body("png", 1, &png))
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(reply["code"], 0, "{reply}");
-    (png, reply)
 }
 
 /// The README's first command: `imgate serve` in an empty directory, defaults only.

@@ -11,8 +11,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::helpers::text_of;
 use crate::helpers::{TestApp, fixture, spawn_app};
-use crate::imagex::text_of;
 
 /// Runs `imgate upload` with `args` and answers its output.
 async fn upload(server: &str, key: &str, cache: &Path, args: &[&str]) -> Output {

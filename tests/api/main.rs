@@ -1,17 +1,19 @@
-//! Integration tests: the real server on a random port, over HTTP.
+//! Integration tests: the real server on a random port, over HTTP. One file per thing
+//! tested; what they share is in `helpers/`.
 
 mod auth;
 mod bot_upload;
 mod cdn;
+mod chunked;
 mod cli;
 mod client;
 mod health;
 mod helpers;
 mod imagex;
-mod imagex_bad;
+mod imagex_refusals;
+mod imagex_signed;
 mod pipeline;
 mod s3;
-mod s3_server;
 mod sdk;
 mod sessions;
 mod storage;

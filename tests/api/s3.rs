@@ -7,10 +7,10 @@ use std::sync::Arc;
 use imgate::catalog::UploadState;
 use imgate::storage::{S3Storage, ServeMode, Storage, StorageError};
 
-use crate::cli::{serve_in, upload_with_new_key};
-use crate::helpers::{S3Bucket, assert_error, fixture, spawn_app_on_s3};
-use crate::imagex::{apply, chunked, commit, host, host_json, store_info, text_of};
-use crate::s3_server::S3Server;
+use crate::helpers::{
+    S3Bucket, S3Server, apply, assert_error, chunked, commit, fixture, host, host_json, serve_in,
+    spawn_app_on_s3, store_info, text_of, upload_with_new_key,
+};
 use crate::storage::contract;
 
 #[tokio::test]

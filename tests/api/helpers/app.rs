@@ -1,9 +1,10 @@
-//! Starts the real server on a random port, with its own data directory, and talks HTTP
-//! to it.
+//! The server under test: started on a random port with its own data directory (on
+//! local disk or S3), keys made for it, and the requests most tests send.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::S3Bucket;
 use base64::Engine;
 use imgate::auth::{ApiKey, Scope};
 use imgate::catalog::{Catalog, NewApiKey};
@@ -12,8 +13,6 @@ use imgate::startup::{Application, open_catalog, open_stores};
 use imgate::storage::Backends;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-
-use crate::s3_server::S3Server;
 
 pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
@@ -25,25 +24,6 @@ pub struct TestApp {
     pub data_dir: TempDir,
     /// The S3 server and bucket, when the suite runs on S3.
     pub s3: Option<Arc<S3Bucket>>,
-}
-
-/// A bucket of its own for one test's server.
-#[derive(Debug)]
-pub struct S3Bucket {
-    pub server: S3Server,
-    pub name: String,
-}
-
-impl S3Bucket {
-    pub async fn new(server: S3Server) -> Self {
-        let name = server.new_bucket().await;
-        Self { server, name }
-    }
-
-    /// A new bucket on the shared S3 server (or a server of the test's own).
-    pub async fn shared() -> Arc<Self> {
-        Arc::new(Self::new(S3Server::shared_or_new()).await)
-    }
 }
 
 /// `IMGATE_TEST_BACKEND=s3` runs every server of the suite on S3; the default is local disk.

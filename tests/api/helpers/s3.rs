@@ -1,4 +1,5 @@
-//! A real S3-compatible server for the tests: `s3s-fs`, which checks signatures and the
+//! A real S3-compatible server for the tests, and a bucket of its own for each server under
+//! test: `s3s-fs`, which checks signatures and the
 //! multipart rules. `.ci/run` starts one and names it in `IMGATE_TEST_S3_ENDPOINT`,
 //! `IMGATE_TEST_S3_ACCESS_KEY` and `IMGATE_TEST_S3_SECRET_KEY`; without those, a test
 //! starts its own. The binary is `IMGATE_S3S_FS`, else `s3s-fs` on the `PATH` or in
@@ -7,7 +8,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -15,8 +16,29 @@ use imgate::random::random_hex;
 use imgate::storage::S3Settings;
 use tempfile::TempDir;
 
+/// A bucket of its own for one test's server.
+#[derive(Debug)]
+pub struct S3Bucket {
+    pub server: S3Server,
+    pub name: String,
+}
+
+impl S3Bucket {
+    pub async fn new(server: S3Server) -> Self {
+        let name = server.new_bucket().await;
+        Self { server, name }
+    }
+
+    /// A new bucket on the shared S3 server (or a server of the test's own).
+    pub async fn shared() -> Arc<Self> {
+        Arc::new(Self::new(S3Server::shared_or_new()).await)
+    }
+}
+
 const VERSION: &str = "0.14.1";
+
 const ACCESS_KEY: &str = "imgate-test";
+
 const SECRET_KEY: &str = "imgate-test-secret-key";
 
 #[derive(Debug)]

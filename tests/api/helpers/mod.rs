@@ -1,0 +1,12 @@
+//! What the tests share, by concern: the server under test, the S3 server, the ImageX flow
+//! and the `imgate` binary.
+
+mod app;
+mod cli;
+mod imagex;
+mod s3;
+
+pub use app::*;
+pub use cli::*;
+pub use imagex::*;
+pub use s3::*;
