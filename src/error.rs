@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use serde_json::json;
 
 use crate::auth::AuthError;
@@ -13,6 +13,9 @@ use crate::ingest::{IngestError, SessionError, StagingError};
 use crate::pipeline::{PipelineError, PoolError};
 use crate::request_id;
 use crate::storage::StorageError;
+
+/// Seconds a client waits before retrying a 503.
+pub const RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -78,6 +81,17 @@ impl ApiError {
         }
     }
 
+    /// A response of this error's status, with `Retry-After` on every 503 (the contract
+    /// promises it, and clients wait that long before trying again); the body is the
+    /// caller's, in the shape of its route.
+    pub fn response_builder(&self) -> HttpResponseBuilder {
+        let mut response = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER));
+        }
+        response
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
     }
@@ -114,10 +128,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let request_id = self.log();
-        let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unavailable(_) | ApiError::Busy(_)) {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
-        }
+        let mut response = self.response_builder();
         response.json(json!({
             "code": self.code(),
             "msg": self.to_string(),

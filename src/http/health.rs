@@ -1,8 +1,10 @@
 //! `/healthz`: the process answers. `/readyz`: the catalog and the storage backend answer too.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::error::RETRY_AFTER;
 use crate::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
@@ -25,6 +27,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         HttpResponse::Ok().json(body)
     } else {
         tracing::warn!(%body, "not ready");
-        HttpResponse::ServiceUnavailable().json(body)
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, RETRY_AFTER))
+            .json(body)
     }
 }

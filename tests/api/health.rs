@@ -16,8 +16,19 @@ async fn alive_and_ready() {
 async fn not_ready_when_storage_is_gone() {
     let app = spawn_app().await;
     app.break_storage().await;
-    let (status, body) = app.get_json("/readyz").await;
-    assert_eq!(status, 503);
+    let response = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"5"[..]),
+        "every 503 says when to come back"
+    );
+    let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["status"], "unavailable");
     assert!(
         body["storage"]

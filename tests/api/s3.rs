@@ -8,8 +8,8 @@ use imgate::catalog::UploadState;
 use imgate::storage::{S3Storage, ServeMode, Storage, StorageError};
 
 use crate::helpers::{
-    S3Bucket, S3Server, apply, assert_error, chunked, commit, fixture, host, host_json, serve_in,
-    spawn_app_on_s3, store_info, text_of, upload_with_new_key,
+    S3Bucket, S3Server, apply, assert_error, chunked, commit, commit_request, fixture, host,
+    host_json, retry_after, serve_in, spawn_app_on_s3, store_info, text_of, upload_with_new_key,
 };
 use crate::storage::contract;
 
@@ -214,21 +214,28 @@ async fn an_s3_outage_is_a_retryable_503_that_records_nothing() {
     bucket.server.stop();
 
     let response = app.upload_file(&key, "png", 1, &png).await;
-    assert_eq!(
-        response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("5")
-    );
+    assert_eq!(retry_after(&response), Some("5"));
     assert_error(response, 503, 50003).await;
-    let (status, committed) = commit(&app, &key, &session, &[&uri]).await;
-    assert_eq!(status, 503, "{committed}");
+    let response = commit_request(&app, &key, &session, &[&uri])
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(response.status(), 503);
+    assert_eq!(retry_after(&response), Some("5"), "the commit's 503");
+    let committed: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        committed["ResponseMetadata"]["Error"]["CodeN"], 50003,
+        "{committed}"
+    );
     let (_, second) = apply(&app, &key, "&BizType=2&FileExtension=txt").await;
     let (uri2, auth2, _) = store_info(&second, 0);
-    let (status, _) =
-        host_json(host(&app, reqwest::Method::POST, &uri2, "", &auth2).body(text.clone())).await;
-    assert_eq!(status, 503, "the upload host cannot stage bytes");
+    let response = host(&app, reqwest::Method::POST, &uri2, "", &auth2)
+        .body(text.clone())
+        .send()
+        .await
+        .expect("upload host");
+    assert_eq!(response.status(), 503, "the upload host cannot stage bytes");
+    assert_eq!(retry_after(&response), Some("5"), "the upload host's 503");
     let waiting = app.catalog.find_upload(&uri2).await.expect("catalog");
     assert_eq!(
         waiting.map(|u| u.state),

@@ -70,7 +70,8 @@ impl ResponseError for ActionError {
             "CodeN": self.error.code(),
             "Message": self.error.to_string(),
         });
-        HttpResponse::build(self.status_code())
+        self.error
+            .response_builder()
             .json(json!({"ResponseMetadata": meta, "Result": {}}))
     }
 }
@@ -104,7 +105,7 @@ impl ResponseError for HostError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         let status = self.status_code();
-        HttpResponse::build(status).json(json!({
+        self.0.response_builder().json(json!({
             "Version": "",
             "success": -1,
             "error": {

@@ -94,19 +94,36 @@ impl Chunked {
     }
 }
 
-pub async fn commit(app: &TestApp, key: &str, session_key: &str, oids: &[&str]) -> (u16, Value) {
-    let response = app
-        .client
+/// `CommitImageUpload` of `oids` with an API key, not yet sent.
+pub fn commit_request(
+    app: &TestApp,
+    key: &str,
+    session_key: &str,
+    oids: &[&str],
+) -> reqwest::RequestBuilder {
+    app.client
         .post(app.url(&format!(
             "{ACTIONS}?Action=CommitImageUpload&Version=2018-08-01&ServiceId=imgate"
         )))
         .bearer_auth(key)
         .json(&json!({"SessionKey": session_key, "SuccessOids": oids}))
+}
+
+pub async fn commit(app: &TestApp, key: &str, session_key: &str, oids: &[&str]) -> (u16, Value) {
+    let response = commit_request(app, key, session_key, oids)
         .send()
         .await
         .expect("commit");
     let status = response.status().as_u16();
     (status, response.json().await.expect("json"))
+}
+
+/// The `Retry-After` a response carries.
+pub fn retry_after(response: &reqwest::Response) -> Option<&str> {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
 }
 
 pub fn session_key(reply: &Value) -> String {
