@@ -134,6 +134,10 @@ pub struct ImagexSettings {
     pub upload_host: Option<String>,
     /// How often expired upload sessions are removed. Default `1m`.
     pub cleanup_interval: Duration,
+    /// How long a commit's claim on a file lasts unless its holder renews it (it does,
+    /// every third of this, while it works). After a crash, a retried commit takes over
+    /// once this has passed. Default `30s`.
+    pub commit_lease: Duration,
     /// Origins allowed to call from a browser page on another origin (CORS). Default none.
     pub cors_origins: Vec<String>,
 }
@@ -150,6 +154,7 @@ impl Default for ImagexSettings {
             max_parts: 10_000,
             upload_host: None,
             cleanup_interval: Duration::from_secs(60),
+            commit_lease: Duration::from_secs(30),
             cors_origins: Vec::new(),
         }
     }
@@ -250,6 +255,12 @@ impl Settings {
         }
         if self.storage.backend == Backend::S3 {
             self.storage.s3.validate().map_err(ConfigError::Invalid)?;
+        }
+        if self.storage.sweep_after < self.imagex.session_ttl {
+            return Err(ConfigError::Invalid(format!(
+                "storage.sweep_after ({}) must be at least imagex.session_ttl ({}): a commit may write until its session ends",
+                self.storage.sweep_after, self.imagex.session_ttl
+            )));
         }
         if self.uploads.base64_max_bytes == 0 {
             return Err(ConfigError::Invalid(

@@ -2,6 +2,7 @@
 //! Records hold plain values (an upload's state is an enum stored as text); what they mean
 //! (scopes, biz types, the upload rules) is decided by the modules that use them.
 
+mod intents;
 mod keys;
 mod objects;
 mod uploads;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use intents::WriteIntent;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use objects::ObjectRecord;
 pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession, UploadState};

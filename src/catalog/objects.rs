@@ -19,17 +19,19 @@ pub struct ObjectRecord {
     /// The original's URI, for a variant.
     pub parent: Option<String>,
     pub created_at: i64,
+    /// The ImageX upload (StoreUri) the object was committed from, if any.
+    pub origin: Option<String>,
 }
 
 impl Catalog {
-    /// Records all of `objects` or none of them.
+    /// Records all of `objects` or none of them, and forgets their write intents.
     pub async fn insert_objects(&self, objects: &[ObjectRecord]) -> Result<(), CatalogError> {
         let mut tx = self.pool.begin().await?;
         for object in objects {
             sqlx::query(
                 "INSERT INTO objects (uri, owner, biz_type, kind, content_type, size, sha256, md5,
-                                      width, height, frames, parent, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                      width, height, frames, parent, created_at, origin)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&object.uri)
             .bind(&object.owner)
@@ -44,9 +46,14 @@ impl Catalog {
             .bind(object.frames)
             .bind(&object.parent)
             .bind(object.created_at)
+            .bind(&object.origin)
             .execute(&mut *tx)
             .await
             .map_err(conflict_as(format!("object {}", object.uri)))?;
+            sqlx::query("DELETE FROM write_intents WHERE object_key = ?")
+                .bind(&object.uri)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -55,10 +62,25 @@ impl Catalog {
     pub async fn find_object(&self, uri: &str) -> Result<Option<ObjectRecord>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
-                    width, height, frames, parent, created_at
+                    width, height, frames, parent, created_at, origin
              FROM objects WHERE uri = ?",
         )
         .bind(uri)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The original committed from the ImageX upload `store_uri`, if one was.
+    pub async fn find_committed(
+        &self,
+        store_uri: &str,
+    ) -> Result<Option<ObjectRecord>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
+                    width, height, frames, parent, created_at, origin
+             FROM objects WHERE origin = ? AND parent IS NULL",
+        )
+        .bind(store_uri)
         .fetch_optional(&self.pool)
         .await?)
     }

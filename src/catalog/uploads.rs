@@ -179,25 +179,63 @@ impl Catalog {
         .await?)
     }
 
-    /// Claims an uploaded file for one commit; `false` when it is not waiting for one.
-    pub async fn claim_upload(&self, store_uri: &str) -> Result<bool, CatalogError> {
-        let done = sqlx::query("UPDATE uploads SET state = ? WHERE store_uri = ? AND state = ?")
-            .bind(UploadState::Committing)
-            .bind(store_uri)
-            .bind(UploadState::Uploaded)
-            .execute(&self.pool)
-            .await?;
+    /// Claims an uploaded file for the commit named `claim` until `until` (unix seconds):
+    /// a file waiting for a commit, or one whose last claim lapsed (its holder died).
+    /// `false` when another commit holds it.
+    pub async fn claim_upload(
+        &self,
+        store_uri: &str,
+        claim: &str,
+        until: i64,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET state = ?, claim = ?, claimed_until = ?
+             WHERE store_uri = ? AND (state = ?
+                OR (state = ? AND (claimed_until IS NULL OR claimed_until <= ?)))",
+        )
+        .bind(UploadState::Committing)
+        .bind(claim)
+        .bind(until)
+        .bind(store_uri)
+        .bind(UploadState::Uploaded)
+        .bind(UploadState::Committing)
+        .bind(unix_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extends the claim `claim` to `until`; `false` when it is no longer held.
+    pub async fn renew_claim(
+        &self,
+        store_uri: &str,
+        claim: &str,
+        until: i64,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET claimed_until = ? WHERE store_uri = ? AND state = ? AND claim = ?",
+        )
+        .bind(until)
+        .bind(store_uri)
+        .bind(UploadState::Committing)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Gives a claimed file back after its commit failed, so it can be committed again.
-    pub async fn release_upload(&self, store_uri: &str) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE uploads SET state = ? WHERE store_uri = ? AND state = ?")
-            .bind(UploadState::Uploaded)
-            .bind(store_uri)
-            .bind(UploadState::Committing)
-            .execute(&self.pool)
-            .await?;
+    pub async fn release_upload(&self, store_uri: &str, claim: &str) -> Result<(), CatalogError> {
+        sqlx::query(
+            "UPDATE uploads SET state = ?, claim = NULL, claimed_until = NULL
+             WHERE store_uri = ? AND state = ? AND claim = ?",
+        )
+        .bind(UploadState::Uploaded)
+        .bind(store_uri)
+        .bind(UploadState::Committing)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -238,14 +276,26 @@ impl Catalog {
         Ok(())
     }
 
-    pub async fn mark_committed(&self, store_uri: &str, result: &str) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE uploads SET state = ?, result = ? WHERE store_uri = ?")
-            .bind(UploadState::Committed)
-            .bind(result)
-            .bind(store_uri)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Records the commit's answer, if the commit `claim` still holds the file; `false`
+    /// when another commit took it over.
+    pub async fn mark_committed(
+        &self,
+        store_uri: &str,
+        claim: &str,
+        result: &str,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET state = ?, result = ?, claim = NULL, claimed_until = NULL
+             WHERE store_uri = ? AND state = ? AND claim = ?",
+        )
+        .bind(UploadState::Committed)
+        .bind(result)
+        .bind(store_uri)
+        .bind(UploadState::Committing)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Sessions past their expiry, oldest first (for the cleaner).

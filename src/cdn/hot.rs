@@ -191,6 +191,7 @@ mod tests {
             frames: None,
             parent: None,
             created_at: 0,
+            origin: None,
         }
     }
 

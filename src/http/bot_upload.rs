@@ -80,6 +80,7 @@ pub async fn upload_file(
             owner: caller.0.owner(),
             declared: Declared::Type(declared),
             stem: None,
+            origin: None,
             source: Source::Base64 {
                 data: request.data,
                 limit,

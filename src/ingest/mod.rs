@@ -10,6 +10,7 @@ mod objects;
 pub mod session;
 mod staging;
 mod store;
+mod sweep;
 
 pub use accept::{accept, declared_type, prepare};
 pub use base64::{Base64Error, decode as decode_base64};
@@ -17,4 +18,5 @@ pub use error::{IngestError, LARGE_FILE_HINT};
 pub use objects::{Declared, Ingest, NewObject, Source, VariantSpec};
 pub use session::{SessionError, SessionLimits, Sessions};
 pub use staging::{Staged, Staging, StagingError};
-pub use store::{Prepared, PreparedFile, new_stem, store_object, store_variant};
+pub use store::{Placement, Prepared, PreparedFile, new_stem, store_object, store_variant};
+pub use sweep::{SweepTotals, Sweeper, Swept};

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{
-    IngestError, PreparedFile, declared_type, decode_base64, new_stem, prepare, store_object,
-    store_variant,
+    IngestError, Placement, PreparedFile, declared_type, decode_base64, new_stem, prepare,
+    store_object, store_variant,
 };
 use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord};
@@ -54,6 +54,8 @@ pub struct NewObject {
     pub declared: Declared,
     /// The URI without its extension; `None` for a new one under the biz type's name.
     pub stem: Option<String>,
+    /// The ImageX upload (StoreUri) it is committed from, if any.
+    pub origin: Option<String>,
     pub source: Source,
 }
 
@@ -89,6 +91,7 @@ impl Ingest {
             owner,
             declared,
             stem,
+            origin,
             source,
         } = object;
         let settings = Arc::clone(&self.settings);
@@ -107,15 +110,13 @@ impl Ingest {
             })
             .await??;
         let stem = stem.unwrap_or_else(|| new_stem(biz.name()));
-        store_object(
-            self.storage.as_ref(),
-            &self.catalog,
-            &stem,
+        let placement = Placement {
+            stem: &stem,
             biz,
-            &owner,
-            prepared,
-        )
-        .await
+            owner: &owner,
+            origin: origin.as_deref(),
+        };
+        store_object(self.storage.as_ref(), &self.catalog, placement, prepared).await
     }
 
     /// Deletes the original `key` and every variant of it: the stored files first, then

@@ -1,6 +1,7 @@
 //! Stores an accepted upload (original and variants) and records it, in that order, so the
 //! catalog never names an object that is not there; if anything fails, what was already
-//! stored is removed again.
+//! stored is removed again, and if the process dies in between, its write intents say
+//! what to sweep.
 
 use bytes::Bytes;
 use md5::Md5;
@@ -8,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::IngestError;
 use crate::biz::BizType;
-use crate::catalog::{Catalog, ObjectRecord, unix_now};
+use crate::catalog::{Catalog, CatalogError, ObjectRecord, unix_now};
 use crate::media::{Category, FileType};
+use crate::pause;
 use crate::pipeline::Output;
 use crate::random::random_hex;
 use crate::storage::{ObjectKey, Storage, stream_of};
@@ -57,58 +59,55 @@ pub fn new_stem(prefix: &str) -> String {
     format!("{prefix}/{}", random_hex(ID_BYTES))
 }
 
+/// Where and for whom an upload is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The URI without its extension.
+    pub stem: &'a str,
+    pub biz: BizType,
+    pub owner: &'a str,
+    /// The ImageX upload it is committed from.
+    pub origin: Option<&'a str>,
+}
+
 /// Stores and records `prepared` as `<stem>.<ext>` (its variants beside it); answers the
 /// records, the original's first.
 pub async fn store_object(
     storage: &dyn Storage,
     catalog: &Catalog,
-    stem: &str,
-    biz: BizType,
-    owner: &str,
+    placement: Placement<'_>,
     prepared: Prepared,
 ) -> Result<Vec<ObjectRecord>, IngestError> {
+    let Placement {
+        stem,
+        biz,
+        owner,
+        origin,
+    } = placement;
     if catalog.stem_taken(stem).await? {
         return Err(IngestError::Conflict(format!(
             "an object named `{stem}` already exists"
         )));
     }
+    let now = unix_now();
     let uri = format!("{stem}.{}", prepared.original.file_type.extension());
-    let mut files = vec![(uri.clone(), None, prepared.original)];
+    let mut original = record(&uri, None, owner, biz, &prepared.original, now);
+    original.origin = origin.map(str::to_owned);
+    let mut files = vec![(original, prepared.original.bytes)];
     for (size, file) in prepared.variants {
         let key = format!("{uri}~{size}.{}", file.file_type.extension());
-        files.push((key, Some(uri.clone()), file));
+        files.push((
+            record(&key, Some(uri.clone()), owner, biz, &file, now),
+            file.bytes,
+        ));
     }
-    let now = unix_now();
-    let mut stored: Vec<ObjectKey> = Vec::with_capacity(files.len());
-    let mut records = Vec::with_capacity(files.len());
-    let mut outcome = Ok(());
-    for (key, parent, file) in files {
-        let object_key = ObjectKey::parse(&key)?;
-        records.push(record(&key, parent, owner, biz, &file, now));
-        if let Err(error) = storage.put(&object_key, stream_of(file.bytes)).await {
-            outcome = Err(IngestError::from(error));
-            break;
-        }
-        stored.push(object_key);
-    }
-    if outcome.is_ok() {
-        outcome = catalog
-            .insert_objects(&records)
-            .await
-            .map_err(IngestError::from);
-    }
-    if let Err(error) = outcome {
-        for key in &stored {
-            if let Err(cleanup) = storage.delete(key).await {
-                tracing::warn!(%key, %cleanup, "could not remove an object whose upload failed");
-            }
-        }
-        return Err(error);
-    }
-    Ok(records)
+    store_files(storage, catalog, &files).await?;
+    Ok(files.into_iter().map(|(record, _)| record).collect())
 }
 
-/// Stores one variant of `parent` under `key` and records it.
+/// Stores one variant of `parent` under `key` and records it. When another request (on
+/// any node) recorded the same variant first, its record is the answer: variants are made
+/// deterministically, so the bytes are the same.
 pub async fn store_variant(
     storage: &dyn Storage,
     catalog: &Catalog,
@@ -116,7 +115,6 @@ pub async fn store_variant(
     parent: &ObjectRecord,
     file: PreparedFile,
 ) -> Result<ObjectRecord, IngestError> {
-    let object_key = ObjectKey::parse(key)?;
     let biz = BizType::from_code(parent.biz_type).unwrap_or(BizType::BOT_DATASET);
     let record = record(
         key,
@@ -126,12 +124,69 @@ pub async fn store_variant(
         &file,
         unix_now(),
     );
-    storage.put(&object_key, stream_of(file.bytes)).await?;
-    if let Err(error) = catalog.insert_objects(std::slice::from_ref(&record)).await {
-        let _ = storage.delete(&object_key).await;
-        return Err(error.into());
+    let files = [(record, file.bytes)];
+    match store_files(storage, catalog, &files).await {
+        Err(IngestError::Catalog(CatalogError::Conflict(_))) => catalog
+            .find_object(key)
+            .await?
+            .ok_or_else(|| IngestError::Conflict(format!("variant `{key}` vanished"))),
+        Err(error) => Err(error),
+        Ok(()) => {
+            let [(record, _)] = files;
+            Ok(record)
+        }
     }
-    Ok(record)
+}
+
+/// Writes each file and then records them all in one transaction, with write intents
+/// recorded before the first byte: a crash in between leaves intents the sweeper finds.
+/// A failure removes what was written, unless the failure is that another writer of the
+/// same keys recorded them first (a commit that took over a lapsed claim, a variant made
+/// on two nodes at once): the files are then its, made from the same bytes.
+async fn store_files(
+    storage: &dyn Storage,
+    catalog: &Catalog,
+    files: &[(ObjectRecord, Bytes)],
+) -> Result<(), IngestError> {
+    let keys: Vec<String> = files.iter().map(|(record, _)| record.uri.clone()).collect();
+    let object_keys = keys
+        .iter()
+        .map(|key| ObjectKey::parse(key))
+        .collect::<Result<Vec<_>, _>>()?;
+    catalog.record_intents(&keys).await?;
+    let mut written = 0;
+    let mut outcome = Ok(());
+    for (key, (_, bytes)) in object_keys.iter().zip(files) {
+        if written > 0 {
+            pause::here("store:between-writes").await;
+        }
+        if let Err(error) = storage.put(key, stream_of(bytes.clone())).await {
+            outcome = Err(IngestError::from(error));
+            break;
+        }
+        written += 1;
+    }
+    if outcome.is_ok() {
+        let records: Vec<ObjectRecord> = files.iter().map(|(record, _)| record.clone()).collect();
+        outcome = catalog
+            .insert_objects(&records)
+            .await
+            .map_err(IngestError::from);
+    }
+    let Err(error) = outcome else {
+        return Ok(());
+    };
+    if !matches!(error, IngestError::Catalog(CatalogError::Conflict(_))) {
+        for key in &object_keys[..written] {
+            if let Err(cleanup) = storage.delete(key).await {
+                tracing::warn!(%key, %cleanup, "could not remove an object whose upload failed");
+            }
+        }
+    }
+    if let Err(e) = catalog.drop_intents(&keys).await {
+        tracing::warn!(error = %e, "could not drop write intents; the sweeper will");
+    }
+    Err(error)
 }
 
 fn record(
@@ -160,6 +215,7 @@ fn record(
         frames,
         parent,
         created_at: now,
+        origin: None,
     }
 }
 

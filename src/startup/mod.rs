@@ -13,7 +13,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
 use crate::config::{ImagexSettings, Settings};
 use crate::http;
-use crate::ingest::{Ingest, SessionLimits, Sessions, Staging};
+use crate::ingest::{Ingest, SessionLimits, Sessions, Staging, Sweeper};
 use crate::pipeline::ProcessingPool;
 use crate::request_id;
 use crate::state::AppState;
@@ -96,6 +96,13 @@ impl Application {
                 .clone()
                 .expire_periodically(settings.imagex.cleanup_interval.as_std()),
         );
+        let sweeper = Sweeper::new(
+            catalog.clone(),
+            Arc::clone(&backends.objects),
+            Arc::clone(&backends.staging),
+            settings.storage.sweep_after.as_std(),
+        );
+        tokio::spawn(sweeper.run(settings.storage.sweep_interval.as_std()));
         let cdn = &settings.cdn;
         let hot = HotCache::new(
             cdn.memory_cache_bytes,
@@ -192,6 +199,7 @@ fn session_limits(imagex: &ImagexSettings) -> SessionLimits {
         max_part_bytes: imagex.max_part_bytes,
         max_parts: imagex.max_parts,
         ttl: imagex.session_ttl.as_std(),
+        commit_lease: imagex.commit_lease.as_std(),
     }
 }
 

@@ -1,9 +1,11 @@
-//! Objects as files under one root directory. A write goes to a hidden temporary file in
-//! the target directory, is fsynced, renamed over the key and the directory fsynced, so a
-//! crash or a failed upload never leaves a partial object visible.
+//! Objects as files under one root directory. A write goes to a temporary file in the
+//! root's `.tmp/` (no key can name it), is fsynced, renamed over the key and the target
+//! directory fsynced, so a crash or a failed upload never leaves a partial object visible;
+//! what a crash leaves in `.tmp/` is swept once it is old.
 
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -16,6 +18,12 @@ use super::{ByteRange, ByteStream, ObjectInfo, ObjectKey, ObjectRead, Storage, S
 /// Read buffer for serving files, in bytes.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Where writes in progress live, under the root.
+const TEMPORARY_DIR: &str = ".tmp";
+
+/// How temporary files were named beside their target before they moved to `.tmp/`.
+const OLD_TEMPORARY_PREFIX: &str = ".tmp-";
+
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
     root: PathBuf,
@@ -25,7 +33,7 @@ impl LocalStorage {
     /// Opens (creating if needed) the store rooted at `root`.
     pub async fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
-        fs::create_dir_all(&root).await?;
+        fs::create_dir_all(root.join(TEMPORARY_DIR)).await?;
         Ok(Self { root })
     }
 
@@ -36,7 +44,10 @@ impl LocalStorage {
     async fn write_atomically(&self, path: &Path, mut body: ByteStream) -> io::Result<u64> {
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).await?;
-        let temp = dir.join(format!(".tmp-{}", crate::random::random_hex(8)));
+        let temp = self
+            .root
+            .join(TEMPORARY_DIR)
+            .join(crate::random::random_hex(8));
         let result = async {
             let mut file = fs::File::create(&temp).await?;
             let mut size = 0u64;
@@ -156,6 +167,21 @@ impl Storage for LocalStorage {
             })
     }
 
+    async fn sweep_temporary(
+        &self,
+        older_than: Duration,
+        everywhere: bool,
+    ) -> Result<u64, StorageError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || sweep_temporary(&root, older_than, everywhere))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?
+            .map_err(|source| StorageError::Io {
+                key: "(sweeping temporary files)".into(),
+                source,
+            })
+    }
+
     async fn check(&self) -> Result<(), StorageError> {
         match fs::metadata(&self.root).await {
             Ok(meta) if meta.is_dir() => Ok(()),
@@ -169,6 +195,50 @@ impl Storage for LocalStorage {
             ))),
         }
     }
+}
+
+/// Removes temporary files last written over `older_than` ago: those in `.tmp/`, and with
+/// `everywhere` those an earlier version left beside their targets. Answers how many.
+fn sweep_temporary(root: &Path, older_than: Duration, everywhere: bool) -> io::Result<u64> {
+    let is_old = |entry: &std::fs::DirEntry| {
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age >= older_than))
+    };
+    let mut removed = 0;
+    let mut pending = vec![(root.join(TEMPORARY_DIR), true)];
+    if everywhere {
+        pending.push((root.to_path_buf(), false));
+    }
+    while let Some((dir, in_temporary)) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if everywhere && !in_temporary && name != TEMPORARY_DIR {
+                    pending.push((entry.path(), false));
+                }
+                continue;
+            }
+            let temporary = in_temporary || name.starts_with(OLD_TEMPORARY_PREFIX);
+            if temporary && is_old(&entry) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Walks the tree below the directory part of `prefix`, skipping temporary files.

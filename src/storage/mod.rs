@@ -154,6 +154,17 @@ pub trait Storage: Send + Sync + Debug {
     /// Keys that start with `prefix`, in no particular order.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectKey>, StorageError>;
 
+    /// Removes what writes that never finished left behind (a crash in the middle of a
+    /// put), once it is older than `older_than`; `everywhere` also looks in places only
+    /// older versions used (slow on a large store: at start-up). Answers how many.
+    async fn sweep_temporary(
+        &self,
+        _older_than: Duration,
+        _everywhere: bool,
+    ) -> Result<u64, StorageError> {
+        Ok(0)
+    }
+
     /// Succeeds when the backend can serve requests (for `/readyz`).
     async fn check(&self) -> Result<(), StorageError>;
 

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::S3Settings;
+use crate::clock::Duration;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
     /// Where objects live: `local` (files under `root`) or `s3`. Default `local`.
@@ -15,6 +16,24 @@ pub struct StorageSettings {
     pub root: Option<PathBuf>,
     /// The S3-compatible store, when `backend = "s3"`.
     pub s3: S3Settings,
+    /// Age after which what an interrupted write left behind is swept: temporary files,
+    /// unfinished multipart uploads, objects stored without a record. At least
+    /// `imagex.session_ttl`, so no commit can still be writing. Default `1h`.
+    pub sweep_after: Duration,
+    /// How often the sweeper runs (it also runs at start-up). Default `10m`.
+    pub sweep_interval: Duration,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            backend: Backend::default(),
+            root: None,
+            s3: S3Settings::default(),
+            sweep_after: Duration::from_secs(3600),
+            sweep_interval: Duration::from_secs(600),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -35,6 +35,7 @@ pub async fn put_file(
             owner: caller.0.owner(),
             declared: Declared::Name(name),
             stem: None,
+            origin: None,
             source: Source::Bytes(Vec::from(body)),
         })
         .await?;

@@ -1,14 +1,17 @@
-//! The commit (`CommitImageUpload`): each file is claimed, read back from staging, checked
-//! against what the upload host confirmed, and stored through the one ingest entry point;
-//! its answer is recorded so a commit sent again answers the same. A commit that fails
-//! gives its claim back.
+//! The commit (`CommitImageUpload`): each file is claimed under a lease, read back from
+//! staging, checked against what the upload host confirmed, and stored through the one
+//! ingest entry point; its answer is recorded so a commit sent again answers the same. A
+//! commit that fails gives its claim back; one that dies lets its lease lapse, and the next
+//! commit takes over.
 
 use serde_json::Value;
 
+use super::lease::Lease;
 use super::{SessionError, Sessions, stem_of};
 use crate::biz::BizType;
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession, UploadState};
 use crate::ingest::{Declared, NewObject, Source};
+use crate::pause;
 
 /// Makes a committed file's answer from its StoreUri and its stored object's record.
 pub type Describe<'a> = &'a (dyn Fn(&str, &ObjectRecord) -> Value + Sync);
@@ -64,28 +67,60 @@ impl Sessions {
         if upload.state == UploadState::Pending {
             return Err(SessionError::NothingUploaded(upload.store_uri.clone()));
         }
-        if !self.catalog.claim_upload(&upload.store_uri).await? {
-            // Another commit got there first: answer what it answered, or ask to come back.
+        let Some(lease) = self.claim(&upload.store_uri).await? else {
+            // Another commit holds it: answer what it answered, or ask to come back.
             let now = self.catalog.find_upload(&upload.store_uri).await?;
             return match now.and_then(|u| u.result) {
                 Some(saved) => saved_answer(&saved),
                 None => Err(SessionError::Busy(upload.store_uri.clone())),
             };
-        }
-        let outcome = self.store(session, upload, describe).await;
+        };
+        pause::here("commit:claimed").await;
+        let outcome = self.store(session, upload, &lease, describe).await;
         if outcome.is_err() {
-            self.catalog.release_upload(&upload.store_uri).await?;
+            self.catalog
+                .release_upload(&upload.store_uri, &lease.claim)
+                .await?;
         }
         outcome
     }
 
-    /// Turns a claimed upload into an object and records the answer.
+    /// Turns a claimed upload into an object and records the answer. After a takeover,
+    /// the object the lapsed commit stored before it died is found, not stored again.
     async fn store(
         &self,
         session: &UploadSession,
         upload: &UploadRecord,
+        lease: &Lease,
         describe: Describe<'_>,
     ) -> Result<Value, SessionError> {
+        let uri = &upload.store_uri;
+        let record = match self.catalog.find_committed(uri).await? {
+            Some(record) => record,
+            None => self.store_new(session, upload).await?,
+        };
+        pause::here("commit:stored").await;
+        let answer = describe(uri, &record);
+        if !self
+            .catalog
+            .mark_committed(uri, &lease.claim, &answer.to_string())
+            .await?
+        {
+            // The lease lapsed and another commit took over; it answers for the file.
+            return Err(SessionError::Busy(uri.clone()));
+        }
+        if let Err(e) = self.staging.remove(&upload.upload_id).await {
+            tracing::warn!(upload = %uri, error = %e, "could not remove staged bytes");
+        }
+        Ok(answer)
+    }
+
+    /// Reads the staged file back, checks it, and stores it through ingest.
+    async fn store_new(
+        &self,
+        session: &UploadSession,
+        upload: &UploadRecord,
+    ) -> Result<ObjectRecord, SessionError> {
         let parts: Vec<i64> = match upload.chunked_id {
             Some(_) => self
                 .catalog
@@ -110,20 +145,14 @@ impl Sessions {
                 owner: session.owner.clone(),
                 declared: Declared::Name(uri.clone()),
                 stem: Some(stem_of(uri).to_owned()),
+                origin: Some(uri.clone()),
                 source: Source::Bytes(bytes),
             })
             .await?;
-        let record = records
-            .first()
-            .ok_or_else(|| SessionError::Corrupt(format!("nothing was stored for `{uri}`")))?;
-        let answer = describe(uri, record);
-        self.catalog
-            .mark_committed(uri, &answer.to_string())
-            .await?;
-        if let Err(e) = self.staging.remove(&upload.upload_id).await {
-            tracing::warn!(upload = %uri, error = %e, "could not remove staged bytes");
-        }
-        Ok(answer)
+        records
+            .into_iter()
+            .next()
+            .ok_or_else(|| SessionError::Corrupt(format!("nothing was stored for `{uri}`")))
     }
 }
 

@@ -10,6 +10,7 @@ mod crc;
 mod error;
 mod expiry;
 mod host;
+mod lease;
 mod part_list;
 mod parts;
 
@@ -38,6 +39,8 @@ pub struct SessionLimits {
     pub max_parts: u32,
     /// Time from apply to commit (`imagex.session_ttl`).
     pub ttl: Duration,
+    /// How long a commit's claim lasts unless renewed (`imagex.commit_lease`).
+    pub commit_lease: Duration,
 }
 
 /// Upload sessions: their records, their staged bytes, and the ingest that commits them.

@@ -1,0 +1,83 @@
+//! Write intents: the keys of objects about to be stored, recorded before the bytes are
+//! written and removed in the transaction that records the objects. An intent that outlives
+//! its write by long is what a crash left between the two; the sweeper takes it and removes
+//! the bytes.
+
+use super::{Catalog, CatalogError, unix_now};
+
+/// An intent as the sweeper finds it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WriteIntent {
+    pub object_key: String,
+    pub created_at: i64,
+}
+
+impl Catalog {
+    /// Records that `keys` are about to be written (again, if they were before).
+    pub async fn record_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
+        let now = unix_now();
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO write_intents (object_key, created_at) VALUES (?, ?)
+                 ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets intents whose writes were undone.
+    pub async fn drop_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query("DELETE FROM write_intents WHERE object_key = ?")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Intents recorded before `before` (unix seconds), oldest first.
+    pub async fn stale_intents(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<WriteIntent>, CatalogError> {
+        Ok(sqlx::query_as(
+            "SELECT object_key, created_at FROM write_intents WHERE created_at < ?
+             ORDER BY created_at LIMIT ?",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Takes a stale intent for sweeping: `true` when it was still as found (no writer
+    /// renewed it since) and no object is recorded under its key, so its bytes are
+    /// nobody's.
+    pub async fn take_intent(&self, intent: &WriteIntent) -> Result<bool, CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        let taken =
+            sqlx::query("DELETE FROM write_intents WHERE object_key = ? AND created_at = ?")
+                .bind(&intent.object_key)
+                .bind(intent.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        let recorded: Option<i64> = sqlx::query_scalar("SELECT 1 FROM objects WHERE uri = ?")
+            .bind(&intent.object_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(taken && recorded.is_none())
+    }
+}
