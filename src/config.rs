@@ -256,12 +256,6 @@ impl Settings {
         if self.storage.backend == Backend::S3 {
             self.storage.s3.validate().map_err(ConfigError::Invalid)?;
         }
-        if self.storage.sweep_after < self.imagex.session_ttl {
-            return Err(ConfigError::Invalid(format!(
-                "storage.sweep_after ({}) must be at least imagex.session_ttl ({}): a commit may write until its session ends",
-                self.storage.sweep_after, self.imagex.session_ttl
-            )));
-        }
         if self.uploads.base64_max_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "uploads.base64_max_bytes must be above 0".into(),

@@ -38,8 +38,10 @@ pub struct Sweeper {
     catalog: Catalog,
     objects: Arc<dyn Storage>,
     staging: Arc<dyn Storage>,
-    /// Age after which leftovers are swept.
+    /// Age after which unfinished writes are swept.
     after: Duration,
+    /// Age after which objects stored without a record are swept.
+    unrecorded_after: Duration,
     totals: Arc<SweepTotals>,
 }
 
@@ -49,12 +51,14 @@ impl Sweeper {
         objects: Arc<dyn Storage>,
         staging: Arc<dyn Storage>,
         after: Duration,
+        session_ttl: Duration,
     ) -> Self {
         Self {
             catalog,
             objects,
             staging,
             after,
+            unrecorded_after: after.max(session_ttl),
             totals: Arc::default(),
         }
     }
@@ -88,7 +92,7 @@ impl Sweeper {
 
     /// Removes the bytes of stale intents that no record owns.
     async fn sweep_unrecorded(&self) -> Result<u64, IngestError> {
-        let before = unix_now() - self.after.as_secs() as i64;
+        let before = unix_now() - self.unrecorded_after.as_secs() as i64;
         let mut removed = 0;
         for intent in self.catalog.stale_intents(before, BATCH).await? {
             if !self.catalog.take_intent(&intent).await? {

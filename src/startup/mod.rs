@@ -101,6 +101,7 @@ impl Application {
             Arc::clone(&backends.objects),
             Arc::clone(&backends.staging),
             settings.storage.sweep_after.as_std(),
+            settings.imagex.session_ttl.as_std(),
         );
         tokio::spawn(sweeper.run(settings.storage.sweep_interval.as_std()));
         let cdn = &settings.cdn;

@@ -32,6 +32,10 @@ const DELETES_IN_FLIGHT: usize = 8;
 #[derive(Debug, Clone)]
 pub struct S3Storage {
     client: Client,
+    /// For the sweeper's calls, on connections of its own: a store that does not know a
+    /// call (s3s-fs answers ListMultipartUploads 501) may leave the connection it answered
+    /// on unusable, and requests must not queue behind it.
+    maintenance: Client,
     bucket: String,
     /// Put before every key; empty or ending in `/`.
     prefix: String,
@@ -71,8 +75,10 @@ impl S3Storage {
         if let Some(endpoint) = &settings.endpoint {
             config = config.endpoint_url(endpoint);
         }
+        let maintenance = config.clone().http_client(http_client(settings)?).build();
         Ok(Self {
             client: Client::from_conf(config.build()),
+            maintenance: Client::from_conf(maintenance),
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
             part_bytes: usize::try_from(settings.part_bytes).unwrap_or(usize::MAX),
@@ -226,6 +232,52 @@ impl Storage for S3Storage {
             );
         }
         Ok(keys)
+    }
+
+    /// Aborts multipart uploads under this store's prefix begun over `older_than` ago (a
+    /// process that died in the middle of a large put). Stores without
+    /// ListMultipartUploads answer nothing to sweep; the bucket's lifecycle rule for
+    /// incomplete uploads (README) covers them.
+    async fn sweep_temporary(&self, older_than: Duration, _: bool) -> Result<u64, StorageError> {
+        let cutoff = SystemTime::now() - older_than;
+        let listed = self
+            .maintenance
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .send()
+            .await;
+        let listed = match listed {
+            Ok(listed) => listed,
+            Err(e) => {
+                tracing::debug!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "cannot list unfinished multipart uploads");
+                return Ok(0);
+            }
+        };
+        let mut aborted = 0;
+        for upload in listed.uploads() {
+            let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
+                continue;
+            };
+            if modified(upload.initiated()) > cutoff {
+                continue;
+            }
+            let done = self
+                .maintenance
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .send()
+                .await;
+            match done {
+                Ok(_) => aborted += 1,
+                Err(e) => {
+                    tracing::warn!(%key, error = %aws_sdk_s3::error::DisplayErrorContext(&e), "could not abort an unfinished multipart upload")
+                }
+            }
+        }
+        Ok(aborted)
     }
 
     async fn check(&self) -> Result<(), StorageError> {

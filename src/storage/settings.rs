@@ -16,9 +16,10 @@ pub struct StorageSettings {
     pub root: Option<PathBuf>,
     /// The S3-compatible store, when `backend = "s3"`.
     pub s3: S3Settings,
-    /// Age after which what an interrupted write left behind is swept: temporary files,
-    /// unfinished multipart uploads, objects stored without a record. At least
-    /// `imagex.session_ttl`, so no commit can still be writing. Default `1h`.
+    /// Age after which what an interrupted write left behind is swept: temporary files and
+    /// unfinished multipart uploads not written to for this long, and objects stored
+    /// without a record (for those, at least `imagex.session_ttl`, so that no commit can
+    /// still be writing them). Default `1h`.
     pub sweep_after: Duration,
     /// How often the sweeper runs (it also runs at start-up). Default `10m`.
     pub sweep_interval: Duration,

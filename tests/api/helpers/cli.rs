@@ -1,8 +1,10 @@
 //! Running the `imgate` binary: commands in a directory of their own, and `serve` as a
 //! child process.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{fixture, upload_body};
@@ -35,14 +37,60 @@ pub fn last_line(text: &str) -> String {
     text.lines().last().expect("a line").trim().to_owned()
 }
 
-/// An `imgate serve` process, stopped when dropped.
-pub struct Server(Child);
+/// An `imgate serve` process and what it wrote on stderr; killed when dropped.
+pub struct Server {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// `kill -9`: the process gets no chance to finish anything.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits until the process has written `text` on stderr.
+    pub async fn wait_for_log(&self, text: &str) {
+        for _ in 0..300 {
+            if self.log().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "imgate serve never wrote `{text}`; it wrote:\n{}",
+            self.log()
+        );
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// Keeps what `child` writes on stderr in `log`, from a thread of its own.
+fn capture_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let log = Arc::new(Mutex::new(String::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let log = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+    }
+    log
 }
 
 /// Runs `imgate serve` in `cwd` on a free port with `env` added, and waits until it answers
@@ -53,15 +101,15 @@ pub async fn serve_in(cwd: &Path, env: &[(&str, &str)]) -> (Server, String) {
         .local_addr()
         .expect("addr")
         .port();
-    let server = Server(
-        imgate(cwd, &["serve"])
-            .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts"),
-    );
+    let mut child = imgate(cwd, &["serve"])
+        .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let log = capture_stderr(&mut child);
+    let server = Server { child, log };
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
@@ -75,7 +123,7 @@ pub async fn serve_in(cwd: &Path, env: &[(&str, &str)]) -> (Server, String) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("imgate serve did not come up");
+    panic!("imgate serve did not come up:\n{}", server.log());
 }
 
 /// Creates a key with `imgate keys create` in `cwd` and uploads the sample PNG with it to
