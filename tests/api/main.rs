@@ -7,6 +7,7 @@ mod cdn;
 mod chunked;
 mod cli;
 mod client;
+mod client_limits;
 mod health;
 mod helpers;
 mod imagex;
