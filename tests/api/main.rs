@@ -8,6 +8,8 @@ mod chunked;
 mod cli;
 mod client;
 mod client_limits;
+mod client_screen;
+mod client_terminal;
 mod health;
 mod helpers;
 mod imagex;
