@@ -1,9 +1,13 @@
 //! `GET /api/upload/limits`, and the client choosing its method from it: a server with a
 //! lower Base64 limit is sent its files by the ImageX flow without a 413 first.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
 use serde_json::Value;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{fixture, imgate, last_line, run_ok, spawn_app_with, text_of};
 
 #[tokio::test]
 async fn limits_answer_the_servers_settings_without_a_credential() {
@@ -50,5 +54,128 @@ async fn limits_answer_the_servers_settings_without_a_credential() {
             .as_array()
             .is_some_and(|t| t.contains(&Value::from("pdf")) && !t.contains(&Value::from("zip"))),
         "{space}"
+    );
+}
+
+/// Requests the server logged: `(method, path, status)` from its request log lines.
+fn requests(log: &str) -> Vec<(String, String, u16)> {
+    let field = |line: &str, name: &str| {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    log.lines()
+        .filter_map(|line| {
+            let status = field(line, "status")?.parse().ok()?;
+            Some((field(line, "method")?, field(line, "path")?, status))
+        })
+        .collect()
+}
+
+/// An `imgate serve` process, stopped when dropped.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `imgate serve` in `cwd` with a Base64 limit of 1000 bytes and its request log in a
+/// file; answers the process, its URL and the log's path.
+async fn logged_server(cwd: &Path) -> (Serving, String, PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let log = cwd.join("server.log");
+    let server = Serving(
+        imgate(cwd, &["serve"])
+            .env("IMGATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("IMGATE__UPLOADS__BASE64_MAX_BYTES", "1000")
+            .env("IMGATE_LOG", "imgate=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("serve starts"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        let up = client.get(format!("{base}/healthz")).send().await;
+        if up.is_ok_and(|r| r.status() == 200) {
+            return (server, base, log);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("imgate serve did not come up");
+}
+
+#[tokio::test]
+async fn a_lower_base64_limit_is_used_without_a_413_first() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let key = last_line(&run_ok(imgate(
+        cwd.path(),
+        &["keys", "create", "--name", "t"],
+    )));
+    let (_server, base, log) = logged_server(cwd.path()).await;
+    let files = cwd.path().join("files");
+    std::fs::create_dir(&files).expect("mkdir");
+    std::fs::write(files.join("small.txt"), text_of(1000)).expect("write");
+    std::fs::write(files.join("icon.png"), fixture("images/rgba.png")).expect("write");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_imgate"))
+        .args([
+            "upload",
+            "--server",
+            &base,
+            "--api-key",
+            &key,
+            "--biz-type",
+            "2",
+        ])
+        .arg("--cache-dir")
+        .arg(cwd.path().join("cache"))
+        .arg(&files)
+        .env_remove("IMGATE_API_KEY")
+        .output()
+        .await
+        .expect("imgate upload runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let mut methods: Vec<(String, String)> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .map(|r| {
+            let file = r["file"].as_str().expect("file");
+            let name = file.rsplit('/').next().unwrap_or(file).to_owned();
+            (name, r["method"].as_str().expect("method").to_owned())
+        })
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        [
+            ("icon.png".to_owned(), "imagex".to_owned()),
+            ("small.txt".to_owned(), "base64".to_owned())
+        ],
+        "at the limit by Base64, over it by ImageX"
+    );
+    let seen = requests(&std::fs::read_to_string(&log).expect("log"));
+    let count = |method: &str, path: &str| {
+        seen.iter()
+            .filter(|(m, p, s)| m == method && p == path && *s == 200)
+            .count()
+    };
+    assert_eq!(count("GET", "/api/upload/limits"), 1, "{seen:?}");
+    assert_eq!(count("POST", "/api/bot/upload_file"), 1, "{seen:?}");
+    assert!(
+        !seen.iter().any(|(_, _, status)| *status == 413),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().all(|(_, _, status)| *status == 200),
+        "nothing refused: {seen:?}"
     );
 }
