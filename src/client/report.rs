@@ -25,14 +25,17 @@ pub fn size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// `0.3 s`, `12.0 s`, `2 min 5 s`.
+/// `0.3 s`, `12.0 s`, `1 min`, `2 min 5 s`.
 pub fn duration(time: Duration) -> String {
     let seconds = time.as_secs_f64();
     if seconds < 60.0 {
         format!("{seconds:.1} s")
     } else {
         let whole = time.as_secs();
-        format!("{} min {} s", whole / 60, whole % 60)
+        match whole % 60 {
+            0 => format!("{} min", whole / 60),
+            rest => format!("{} min {rest} s", whole / 60),
+        }
     }
 }
 
@@ -85,10 +88,13 @@ fn failure(error: &str, status: Option<u16>) -> String {
 
 /// Said before a retry's wait.
 pub fn retry_notice(file: &str, retrying: &Retrying<'_>) -> String {
-    let reason = if retrying.error.retry_after.is_some() {
-        ", as the server's Retry-After asks"
-    } else {
-        ""
+    let reason = match retrying.error.retry_after {
+        Some(asked) if asked == retrying.wait => ", as the server's Retry-After asks".to_owned(),
+        Some(asked) if asked > retrying.wait => format!(
+            ", not the {} the server's Retry-After asks (the most the client waits)",
+            duration(asked)
+        ),
+        _ => String::new(),
     };
     format!(
         "imgate: {file}: {}; retry {} of {} in {}{reason}",
@@ -162,6 +168,7 @@ mod tests {
         assert_eq!(size(3 * 1024 * 1024 * 1024 / 2), "1.5 GiB");
         assert_eq!(duration(Duration::from_millis(2345)), "2.3 s");
         assert_eq!(duration(Duration::from_secs(125)), "2 min 5 s");
+        assert_eq!(duration(Duration::from_secs(60)), "1 min");
     }
 
     #[test]
@@ -188,6 +195,36 @@ mod tests {
                 "invalid api key; check --api-key (or IMGATE_API_KEY) (after 2 retries)"
             ),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn a_retry_says_how_long_it_waits_and_why() {
+        let mut busy = super::super::ClientError::retryable("503 Service Unavailable: busy");
+        busy.retry_after = Some(Duration::from_secs(5));
+        fn retrying(error: &super::super::ClientError, wait: Duration) -> Retrying<'_> {
+            Retrying {
+                error,
+                wait,
+                retry: 1,
+                of: 4,
+            }
+        }
+        assert_eq!(
+            retry_notice("a.png", &retrying(&busy, Duration::from_secs(5))),
+            "imgate: a.png: 503 Service Unavailable: busy; retry 1 of 4 in 5.0 s, as the \
+             server's Retry-After asks"
+        );
+        busy.retry_after = Some(Duration::from_secs(600));
+        assert!(
+            retry_notice("a.png", &retrying(&busy, Duration::from_secs(60))).ends_with(
+                "in 1 min, not the 10 min the server's Retry-After asks (the most the client waits)"
+            )
+        );
+        let down = super::super::ClientError::retryable("cannot reach the server");
+        assert!(
+            retry_notice("a.png", &retrying(&down, Duration::from_millis(300)))
+                .ends_with("retry 1 of 4 in 0.3 s")
         );
     }
 

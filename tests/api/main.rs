@@ -8,6 +8,7 @@ mod chunked;
 mod cli;
 mod client;
 mod client_limits;
+mod client_retry;
 mod client_screen;
 mod client_terminal;
 mod health;
