@@ -107,10 +107,11 @@ pub async fn run(args: UploadArgs) -> Result<(), String> {
         1..=3 => failed.join(", "),
         n => format!("{} and {} more", failed[..3].join(", "), n - 3),
     };
+    let total = run.outcomes.len();
+    let files = if total == 1 { "file" } else { "files" };
     Err(format!(
-        "{} of {} files failed ({named})",
-        failed.len(),
-        run.outcomes.len()
+        "{} of {total} {files} failed ({named})",
+        failed.len()
     ))
 }
 

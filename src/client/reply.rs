@@ -77,8 +77,12 @@ fn server_message(body: &Value) -> String {
 }
 
 fn network(error: reqwest::Error, server: &str) -> ClientError {
-    let cause =
-        std::error::Error::source(&error).map_or_else(|| error.to_string(), |s| s.to_string());
+    // The innermost cause says it best ("Connection refused"), not "client error (Connect)".
+    let mut cause: &dyn std::error::Error = &error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let cause = cause.to_string();
     if error.is_connect() {
         ClientError::retryable(format!("cannot reach the server at {server}: {cause}"))
     } else if error.is_timeout() {
