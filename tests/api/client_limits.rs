@@ -1,11 +1,16 @@
 //! `GET /api/upload/limits`, and the client choosing its method from it: a server with a
-//! lower Base64 limit is sent its files by the ImageX flow without a 413 first.
+//! lower Base64 limit is sent its files by the ImageX flow without a 413 first, and a
+//! server without the route is assumed to have the defaults.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{fixture, imgate, last_line, run_ok, spawn_app_with, text_of};
 
@@ -177,5 +182,84 @@ async fn a_lower_base64_limit_is_used_without_a_413_first() {
     assert!(
         seen.iter().all(|(_, _, status)| *status == 200),
         "nothing refused: {seen:?}"
+    );
+}
+
+/// A way to the server at `target` that makes it look as a server before the limits route:
+/// a request for it reaches the server under another path, which the server answers with
+/// its own 404. Everything else passes unchanged. Answers the address and how many
+/// requests for the route it turned away.
+async fn server_without_limits(target: &str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let target = target.trim_start_matches("http://").to_owned();
+    let hidden = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hidden);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (target, counter) = (target.clone(), Arc::clone(&counter));
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                // The first request of a connection: its request line decides.
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.contains(&b'\n') {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                const ROUTE: &[u8] = b"GET /api/upload/limits ";
+                if head.starts_with(ROUTE) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    head.splice(..ROUTE.len() - 1, b"GET /api/upload/no-such-route".to_vec());
+                }
+                if server.write_all(&head).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (address, hidden)
+}
+
+#[tokio::test]
+async fn a_server_without_the_limits_route_gets_the_defaults_and_the_413_fallback() {
+    let app = spawn_app_with(|s| s.uploads.base64_max_bytes = 1000).await;
+    let key = app.upload_key().await;
+    let (older, hidden) = server_without_limits(&app.address).await;
+    let cache = tempfile::tempdir().expect("cache");
+    let png = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/rgba.png");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_imgate"))
+        .args([
+            "upload",
+            "--server",
+            &older,
+            "--api-key",
+            &key,
+            "--cache-dir",
+        ])
+        .arg(cache.path())
+        .arg(&png)
+        .env_remove("IMGATE_API_KEY")
+        .output()
+        .await
+        .expect("imgate upload runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(hidden.load(Ordering::SeqCst), 1, "the client asked once");
+    let result: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    // By the defaults the 9.6 KiB file goes by Base64; the server refuses it, and ImageX
+    // carries it.
+    assert_eq!(
+        (&result["ok"], &result["method"]),
+        (&Value::Bool(true), &Value::from("imagex")),
+        "{result}"
+    );
+    assert!(
+        stderr.ends_with("; no retries\n"),
+        "a 413 is not retried: {stderr}"
     );
 }
