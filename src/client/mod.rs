@@ -1,5 +1,6 @@
 //! The upload client behind `imgate upload`: many files at once, each by the method its
-//! size calls for, with retries, resume, a content-hash cache and progress.
+//! size and the server's limits call for, with retries, resume, a content-hash cache,
+//! progress bars, and a line per file for a person or a program.
 
 mod api;
 mod cache;
