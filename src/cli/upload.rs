@@ -62,17 +62,28 @@ pub async fn run(args: UploadArgs) -> Result<(), String> {
     };
     let server = args
         .server
+        .clone()
         .or_else(|| from_env("IMGATE_SERVER"))
         .unwrap_or_else(|| "http://127.0.0.1:8888".to_owned());
     let api_key = args
         .api_key
+        .clone()
         .or_else(|| from_env("IMGATE_API_KEY"))
         .ok_or("no API key: pass --api-key or set IMGATE_API_KEY (a .env file works too)")?;
     let files = client::collect(&args.paths, args.glob.as_deref()).map_err(|e| e.to_string())?;
     if files.is_empty() {
         return Err("no files to upload".into());
     }
-    let mut options = UploadOptions::new(&server, &api_key);
+    let options = options(&args, &server, &api_key);
+    let run = client::upload_all(options, files)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("{}", run.summary.line());
+    failures(&run)
+}
+
+fn options(args: &UploadArgs, server: &str, api_key: &str) -> UploadOptions {
+    let mut options = UploadOptions::new(server, api_key);
     options.biz_type = args.biz_type;
     options.concurrency = args.concurrency;
     options.method = args.method;
@@ -87,13 +98,14 @@ pub async fn run(args: UploadArgs) -> Result<(), String> {
             colour: colour_wanted(),
         }
     };
-    if let Some(dir) = args.cache_dir {
-        options.cache_dir = dir;
+    if let Some(dir) = &args.cache_dir {
+        options.cache_dir.clone_from(dir);
     }
-    let run = client::upload_all(options, files)
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!("{}", run.summary.line());
+    options
+}
+
+/// The run's error when a file failed: how many, and which (the first few).
+fn failures(run: &client::Run) -> Result<(), String> {
     let failed: Vec<&str> = run
         .outcomes
         .iter()

@@ -102,13 +102,7 @@ async fn try_upload(
             url: hit.url,
         });
     }
-    let options = &ctx.options;
-    let route = ctx.limits.route(
-        options.method,
-        size,
-        options.chunk_threshold,
-        options.part_size,
-    );
+    let route = route(ctx, size);
     outcome.method = Some(route.name());
     let bar = ctx.progress.file(&outcome.file, size);
     let sent = send(job, route, &key, &ext, bytes, &bar, outcome).await;
@@ -122,6 +116,17 @@ async fn try_upload(
         },
     );
     Ok(stored)
+}
+
+/// How a file of `size` bytes travels, by the options and the server's limits.
+fn route(ctx: &Context, size: u64) -> Route {
+    let options = &ctx.options;
+    ctx.limits.route(
+        options.method,
+        size,
+        options.chunk_threshold,
+        options.part_size,
+    )
 }
 
 async fn send(
@@ -219,23 +224,10 @@ async fn chunked(
         .map(|i| (i + 1, i * size))
         .collect();
     let api: &Api = &ctx.api;
-    let bytes = &bytes;
     let list: Vec<String> = stream::iter(parts)
         .map(|(number, start)| {
-            let (state, received) = (&state, &received);
-            async move {
-                let part = &bytes[start..(start + size).min(bytes.len())];
-                let crc = format!("{:08x}", crc32fast::hash(part));
-                if !received.iter().any(|(n, c)| *n == number && *c == crc) {
-                    job.call(|| {
-                        api.upload_part(&state.ticket, &state.upload_id, number, part.to_vec())
-                    })
-                    .await?;
-                }
-                bar.inc(part.len() as u64);
-                job.sent(part.len() as u64);
-                Ok::<_, ClientError>(format!("{number}:{crc}"))
-            }
+            let part = &bytes[start..(start + size).min(bytes.len())];
+            send_part(job, &state, &received, (number, part), bar)
         })
         .buffered(ctx.options.part_concurrency.max(1))
         .try_collect()
@@ -245,6 +237,29 @@ async fn chunked(
     let stored = job.call(|| api.commit(&state.ticket)).await?;
     ctx.cache.forget_resume(key);
     Ok(stored)
+}
+
+/// Sends part `number` unless the server has it already; answers its `number:crc` entry
+/// of the part list.
+async fn send_part(
+    job: &Job<'_>,
+    state: &ResumeState,
+    received: &[(usize, String)],
+    (number, part): (usize, &[u8]),
+    bar: &ProgressBar,
+) -> Result<String, ClientError> {
+    let crc = format!("{:08x}", crc32fast::hash(part));
+    if !received.iter().any(|(n, c)| *n == number && *c == crc) {
+        job.call(|| {
+            job.ctx
+                .api
+                .upload_part(&state.ticket, &state.upload_id, number, part.to_vec())
+        })
+        .await?;
+    }
+    bar.inc(part.len() as u64);
+    job.sent(part.len() as u64);
+    Ok(format!("{number}:{crc}"))
 }
 
 async fn resume_or_start(
