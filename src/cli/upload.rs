@@ -1,5 +1,6 @@
-//! `imgate upload`: uploads files and directories, printing one JSON line per file and a
-//! summary; exits non-zero when any file failed.
+//! `imgate upload`: uploads files and directories, printing one line per file (for a
+//! person on a terminal, JSON for programs) and a summary; exits non-zero when any file
+//! failed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::biz::BizType;
-use crate::client::{self, UploadMethod, UploadOptions};
+use crate::client::{self, Output, UploadMethod, UploadOptions};
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
@@ -41,6 +42,9 @@ pub struct UploadArgs {
     /// Parts of one large file uploaded at once.
     #[arg(long, default_value_t = 4)]
     part_concurrency: usize,
+    /// One JSON line per file even on a terminal (the output when stdout is not one).
+    #[arg(long)]
+    json: bool,
     /// Files or directories (searched recursively).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -58,40 +62,75 @@ pub async fn run(args: UploadArgs) -> Result<(), String> {
     };
     let server = args
         .server
+        .clone()
         .or_else(|| from_env("IMGATE_SERVER"))
         .unwrap_or_else(|| "http://127.0.0.1:8888".to_owned());
     let api_key = args
         .api_key
+        .clone()
         .or_else(|| from_env("IMGATE_API_KEY"))
         .ok_or("no API key: pass --api-key or set IMGATE_API_KEY (a .env file works too)")?;
     let files = client::collect(&args.paths, args.glob.as_deref()).map_err(|e| e.to_string())?;
     if files.is_empty() {
         return Err("no files to upload".into());
     }
-    let mut options = UploadOptions::new(&server, &api_key);
+    let options = options(&args, &server, &api_key);
+    let run = client::upload_all(options, files)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("{}", run.summary.line());
+    failures(&run)
+}
+
+fn options(args: &UploadArgs, server: &str, api_key: &str) -> UploadOptions {
+    let mut options = UploadOptions::new(server, api_key);
     options.biz_type = args.biz_type;
     options.concurrency = args.concurrency;
     options.method = args.method;
     options.retries = args.retries;
     options.use_cache = !args.no_cache;
     options.part_concurrency = args.part_concurrency;
-    options.progress = std::io::stdout().is_terminal();
-    if let Some(dir) = args.cache_dir {
-        options.cache_dir = dir;
+    options.progress = std::io::stderr().is_terminal();
+    options.output = if args.json || !std::io::stdout().is_terminal() {
+        Output::Json
+    } else {
+        Output::Human {
+            colour: colour_wanted(),
+        }
+    };
+    if let Some(dir) = &args.cache_dir {
+        options.cache_dir.clone_from(dir);
     }
-    let outcomes = client::upload_all(options, files, |outcome| {
-        println!("{}", serde_json::to_string(outcome).unwrap_or_default());
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    let failed = outcomes.iter().filter(|o| !o.ok).count();
-    let cached = outcomes.iter().filter(|o| o.ok && o.cached).count();
-    let uploaded = outcomes.len() - failed - cached;
-    eprintln!("imgate: {uploaded} uploaded, {cached} already uploaded, {failed} failed");
-    if failed > 0 {
-        return Err(format!("{failed} of {} files failed", outcomes.len()));
+    options
+}
+
+/// The run's error when a file failed: how many, and which (the first few).
+fn failures(run: &client::Run) -> Result<(), String> {
+    let failed: Vec<&str> = run
+        .outcomes
+        .iter()
+        .filter(|o| !o.ok)
+        .map(|o| o.file.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let named = match failed.len() {
+        1..=3 => failed.join(", "),
+        n => format!("{} and {} more", failed[..3].join(", "), n - 3),
+    };
+    let total = run.outcomes.len();
+    let files = if total == 1 { "file" } else { "files" };
+    Err(format!(
+        "{} of {total} {files} failed ({named})",
+        failed.len()
+    ))
+}
+
+/// Colour unless `NO_COLOR` is set or the terminal says it has none.
+fn colour_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |term| term != "dumb")
 }
 
 /// `KEY=VALUE` lines of `./.env` (comments, blank lines and quotes allowed).

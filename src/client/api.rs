@@ -1,10 +1,12 @@
 //! The calls the client makes, one function each, every one answering a [`ClientError`]
 //! that says whether trying again may help.
 
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde_json::{Value, json};
+use reqwest::{Method, RequestBuilder};
+use serde_json::json;
 
 use super::ClientError;
+use super::limits::ServerLimits;
+use super::reply::{send, text};
 
 const ACTIONS: &str = "/api/common/upload/apply_upload_action";
 
@@ -51,6 +53,19 @@ impl Api {
         } else {
             "http"
         }
+    }
+
+    /// What the server accepts; `None` from a server that predates `/api/upload/limits`.
+    pub async fn limits(&self) -> Result<Option<ServerLimits>, ClientError> {
+        let url = format!("{}/api/upload/limits", self.server);
+        let reply = match send(self.http.get(url), &self.server).await {
+            Ok(reply) => reply,
+            Err(error) if error.status == Some(404) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        serde_json::from_value(reply["data"].clone())
+            .map(Some)
+            .map_err(|e| ClientError::fatal(format!("the server's limits are not understood: {e}")))
     }
 
     /// Method 1.
@@ -194,63 +209,5 @@ impl Api {
             uri: text(&plugin["ImageUri"])?,
             url: text(&plugin["ImageUrl"])?,
         })
-    }
-}
-
-fn text(value: &Value) -> Result<String, ClientError> {
-    value.as_str().map(str::to_owned).ok_or_else(|| {
-        ClientError::fatal(format!("the server's answer lacks a field (got {value})"))
-    })
-}
-
-/// Sends, and turns every failure into one line that says what happened.
-async fn send(request: RequestBuilder, server: &str) -> Result<Value, ClientError> {
-    let response = request.send().await.map_err(|e| network(e, server))?;
-    let status = response.status();
-    let body = read_json(response).await;
-    if status.is_success() {
-        return body.map_err(|e| network(e, server));
-    }
-    let message = body
-        .ok()
-        .as_ref()
-        .map_or_else(|| "no details".to_owned(), server_message);
-    let line = format!(
-        "{} {}: {message}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        Err(ClientError::retryable(line))
-    } else {
-        Err(ClientError::fatal(line))
-    }
-}
-
-async fn read_json(response: Response) -> Result<Value, reqwest::Error> {
-    response.json().await
-}
-
-/// The message in any of imgate's error shapes.
-fn server_message(body: &Value) -> String {
-    [
-        &body["msg"],
-        &body["ResponseMetadata"]["Error"]["Message"],
-        &body["error"]["message"],
-    ]
-    .iter()
-    .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
-    .map_or_else(|| body.to_string(), str::to_owned)
-}
-
-fn network(error: reqwest::Error, server: &str) -> ClientError {
-    let cause =
-        std::error::Error::source(&error).map_or_else(|| error.to_string(), |s| s.to_string());
-    if error.is_connect() {
-        ClientError::retryable(format!("cannot reach the server at {server}: {cause}"))
-    } else if error.is_timeout() {
-        ClientError::retryable(format!("the server at {server} did not answer in time"))
-    } else {
-        ClientError::retryable(format!("the connection to {server} failed: {cause}"))
     }
 }

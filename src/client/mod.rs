@@ -1,15 +1,20 @@
 //! The upload client behind `imgate upload`: many files at once, each by the method its
-//! size calls for, with retries, resume, a content-hash cache and progress.
+//! size and the server's limits call for, with retries, resume, a content-hash cache,
+//! progress bars, and a line per file for a person or a program.
 
 mod api;
 mod cache;
 mod files;
+mod limits;
 mod progress;
+mod reply;
+mod report;
 mod retry;
 mod uploader;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -17,7 +22,9 @@ use tokio::sync::mpsc;
 pub use api::{Api, Stored, Ticket};
 pub use cache::Cache;
 pub use files::collect;
+pub use limits::ServerLimits;
 pub use progress::Progress;
+pub use report::Summary;
 pub use retry::RetryPolicy;
 
 use crate::biz::BizType;
@@ -28,6 +35,10 @@ use crate::biz::BizType;
 pub struct ClientError {
     pub retryable: bool,
     pub message: String,
+    /// The HTTP status of the answer, when the server gave one.
+    pub status: Option<u16>,
+    /// How long the server asked the client to wait (`Retry-After` on 429 and 503).
+    pub retry_after: Option<Duration>,
 }
 
 impl ClientError {
@@ -35,13 +46,15 @@ impl ClientError {
         Self {
             retryable: true,
             message: message.into(),
+            status: None,
+            retry_after: None,
         }
     }
 
     pub fn fatal(message: impl Into<String>) -> Self {
         Self {
             retryable: false,
-            message: message.into(),
+            ..Self::retryable(message)
         }
     }
 }
@@ -64,13 +77,23 @@ pub struct UploadOptions {
     pub retries: u32,
     pub cache_dir: PathBuf,
     pub use_cache: bool,
-    /// Largest file sent by the Base64 method (the server's default limit).
-    pub base64_limit: u64,
     /// Files larger than this are uploaded in parts.
     pub chunk_threshold: u64,
+    /// Size of parts, unless the server's limits call for another.
     pub part_size: usize,
     pub part_concurrency: usize,
+    /// Draw progress bars on stderr.
     pub progress: bool,
+    pub output: Output,
+}
+
+/// How each file's result is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One JSON line on stdout (an [`Outcome`]).
+    Json,
+    /// One line for a person; `colour` marks success and failure.
+    Human { colour: bool },
 }
 
 impl UploadOptions {
@@ -84,11 +107,11 @@ impl UploadOptions {
             retries: 4,
             cache_dir: Cache::default_dir(),
             use_cache: true,
-            base64_limit: 5 * 1024 * 1024,
             chunk_threshold: 10 * 1024 * 1024,
             part_size: 5 * 1024 * 1024,
             part_concurrency: 4,
             progress: false,
+            output: Output::Json,
         }
     }
 }
@@ -108,6 +131,15 @@ pub struct Outcome {
     /// Parts the server already had from an interrupted run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_parts: Option<usize>,
+    /// The file's size, in bytes.
+    #[serde(skip)]
+    pub size: u64,
+    /// Calls that were tried again.
+    #[serde(skip)]
+    pub retries: u32,
+    /// The HTTP status of the failure, when the server gave one.
+    #[serde(skip)]
+    pub status: Option<u16>,
 }
 
 impl Outcome {
@@ -121,6 +153,9 @@ impl Outcome {
             cached: false,
             method: None,
             resumed_parts: None,
+            size: 0,
+            retries: 0,
+            status: None,
         }
     }
 }
@@ -132,27 +167,32 @@ struct Context {
     cache: Cache,
     retry: RetryPolicy,
     progress: Progress,
+    limits: ServerLimits,
 }
 
-/// Uploads `files`, `concurrency` at a time, calling `report` as each one finishes.
-pub async fn upload_all(
-    options: UploadOptions,
-    files: Vec<PathBuf>,
-    mut report: impl FnMut(&Outcome),
-) -> Result<Vec<Outcome>, ClientError> {
-    let bytes = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+/// What a run did: every file's outcome, in the order they finished, and its summary.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub outcomes: Vec<Outcome>,
+    pub summary: Summary,
+}
+
+/// Uploads `files`, `concurrency` at a time, printing each result as it finishes.
+pub async fn upload_all(options: UploadOptions, files: Vec<PathBuf>) -> Result<Run, ClientError> {
+    let started = Instant::now();
+    let api = Api::new(&options.server, &options.api_key)?;
+    // Read once per run; a server without the route, or one that cannot be asked, is
+    // assumed to have the defaults (each file then says what went wrong).
+    let limits = api.limits().await.ok().flatten();
     let context = Arc::new(Context {
-        api: Api::new(&options.server, &options.api_key)?,
+        api,
         cache: Cache::new(&options.cache_dir),
         retry: RetryPolicy::new(options.retries),
-        progress: Progress::new(files.len(), bytes, options.progress),
+        progress: Progress::new(files.len(), total_bytes(&files), options.progress),
+        limits: limits.unwrap_or_else(ServerLimits::defaults),
         options,
     });
-    let total = files.len();
+    let (total, width) = (files.len(), name_width(&files));
     let slots = Arc::new(tokio::sync::Semaphore::new(
         context.options.concurrency.max(1),
     ));
@@ -167,10 +207,40 @@ pub async fn upload_all(
     drop(done);
     let mut outcomes = Vec::with_capacity(total);
     while let Some(outcome) = results.recv().await {
-        report(&outcome);
+        print(&context, &outcome, width);
         outcomes.push(outcome);
-        context.progress.file_done(outcomes.len(), total);
+        context.progress.file_done(outcomes.len());
     }
     context.progress.finish();
-    Ok(outcomes)
+    let summary = Summary::of(&outcomes, started.elapsed());
+    Ok(Run { outcomes, summary })
+}
+
+fn total_bytes(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// The width of the file column: the longest name, up to a limit.
+fn name_width(files: &[PathBuf]) -> usize {
+    files
+        .iter()
+        .map(|f| f.display().to_string().chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(report::MAX_FILE_WIDTH)
+}
+
+fn print(context: &Context, outcome: &Outcome, width: usize) {
+    match context.options.output {
+        Output::Json => context
+            .progress
+            .stdout(&serde_json::to_string(outcome).unwrap_or_default()),
+        Output::Human { colour } => context
+            .progress
+            .line(&report::file_line(outcome, width, colour)),
+    }
 }

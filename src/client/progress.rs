@@ -1,5 +1,6 @@
-//! Progress on a terminal: one bar for the whole run (files and bytes) and one per large
-//! file. Hidden when the output is not a terminal.
+//! Progress on a terminal (stderr): one bar for the whole run on the bottom line and, above
+//! it, one per large file while it is sent. Bars are drawn in place; lines printed while
+//! they show go above them and are written once. Hidden when stderr is not a terminal.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -10,6 +11,7 @@ const OWN_BAR_BYTES: u64 = 10 * 1024 * 1024;
 pub struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
+    files: usize,
 }
 
 impl Progress {
@@ -22,33 +24,79 @@ impl Progress {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(bytes));
         overall.set_style(style(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            "{msg:>13} [{bar:30}] {binary_bytes}/{binary_total_bytes} \
+             {binary_bytes_per_sec} eta {eta}",
         ));
         overall.set_message(format!("0/{files} files"));
-        Self { multi, overall }
+        Self {
+            multi,
+            overall,
+            files,
+        }
     }
 
-    /// A bar for one file (drawn only for large ones).
+    /// Whether bars are drawn.
+    pub fn visible(&self) -> bool {
+        !self.multi.is_hidden()
+    }
+
+    /// A bar for one file, above the run's (drawn only for large files).
     pub fn file(&self, name: &str, size: u64) -> ProgressBar {
         if size < OWN_BAR_BYTES {
             return ProgressBar::hidden();
         }
-        let bar = self.multi.add(ProgressBar::new(size));
-        bar.set_style(style("  {msg:30!} [{bar:30}] {bytes}/{total_bytes}"));
+        let bar = self
+            .multi
+            .insert_before(&self.overall, ProgressBar::new(size));
+        bar.set_style(style(
+            "{msg:>13!} [{bar:30}] {binary_bytes}/{binary_total_bytes}",
+        ));
         bar.set_message(name.to_owned());
         bar
+    }
+
+    /// Takes a file's bar off the screen.
+    pub fn file_finished(&self, bar: &ProgressBar) {
+        bar.finish_and_clear();
+        self.multi.remove(bar);
     }
 
     pub fn sent(&self, bytes: u64) {
         self.overall.inc(bytes);
     }
 
-    pub fn file_done(&self, done: usize, files: usize) {
-        self.overall.set_message(format!("{done}/{files} files"));
+    pub fn file_done(&self, done: usize) {
+        self.overall
+            .set_message(format!("{done}/{} files", self.files));
+    }
+
+    /// A line for a person: above the bars while they show (where they are, on stderr),
+    /// else on stdout.
+    pub fn line(&self, text: &str) {
+        if self.visible() {
+            let _ = self.multi.println(text);
+        } else {
+            println!("{text}");
+        }
+    }
+
+    /// A line for a program, on stdout; the bars are lifted off while it is written.
+    pub fn stdout(&self, text: &str) {
+        self.multi.suspend(|| println!("{text}"));
+    }
+
+    /// A notice: above the bars while they show, else on stderr.
+    pub fn notice(&self, text: &str) {
+        if self.visible() {
+            let _ = self.multi.println(text);
+        } else {
+            eprintln!("{text}");
+        }
     }
 
     pub fn finish(&self) {
         self.overall.finish_and_clear();
+        let _ = self.multi.clear();
     }
 }
 

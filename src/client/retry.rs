@@ -1,10 +1,14 @@
-//! Retries with exponential backoff and full jitter, for failures that may pass: network
-//! errors, 429 and 5xx. A 4xx other than 429 is the client's fault and is never retried.
+//! Retries, for failures that may pass: network errors, 429 and 5xx. A 4xx other than 429
+//! is the client's fault and is never retried. The wait is what the server asked for in
+//! `Retry-After` (429 and 503), else exponential backoff with full jitter.
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::ClientError;
+
+/// Longest wait taken from a server's `Retry-After`; a longer one is cut to this.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -12,6 +16,16 @@ pub struct RetryPolicy {
     pub retries: u32,
     pub base: Duration,
     pub max: Duration,
+}
+
+/// One retry about to happen: what failed, how long the client waits, and which retry it is.
+#[derive(Debug)]
+pub struct Retrying<'a> {
+    pub error: &'a ClientError,
+    pub wait: Duration,
+    /// 1-based.
+    pub retry: u32,
+    pub of: u32,
 }
 
 impl RetryPolicy {
@@ -23,7 +37,7 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before attempt `n` (1-based): a random time up to base * 2^(n-1), capped.
+    /// The backoff before attempt `n` (1-based): a random time up to base * 2^(n-1), capped.
     pub fn delay(&self, attempt: u32) -> Duration {
         let ceiling = self
             .base
@@ -35,8 +49,22 @@ impl RetryPolicy {
         ceiling.mul_f64(fraction.max(0.1))
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the retries are used up.
-    pub async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T, ClientError>
+    /// The wait before retry `attempt` after `error`: the server's `Retry-After` when it
+    /// sent one (at most [`MAX_SERVER_WAIT`]), else the backoff.
+    pub fn wait(&self, error: &ClientError, attempt: u32) -> Duration {
+        match error.retry_after {
+            Some(asked) => asked.min(MAX_SERVER_WAIT),
+            None => self.delay(attempt),
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are used up; tells
+    /// `on_retry` before each wait.
+    pub async fn run<T, F, Fut>(
+        &self,
+        mut attempt: F,
+        mut on_retry: impl FnMut(&Retrying<'_>),
+    ) -> Result<T, ClientError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ClientError>>,
@@ -46,7 +74,14 @@ impl RetryPolicy {
             match attempt().await {
                 Err(error) if error.retryable && tries < self.retries => {
                     tries += 1;
-                    tokio::time::sleep(self.delay(tries)).await;
+                    let wait = self.wait(&error, tries);
+                    on_retry(&Retrying {
+                        error: &error,
+                        wait,
+                        retry: tries,
+                        of: self.retries,
+                    });
+                    tokio::time::sleep(wait).await;
                 }
                 outcome => return outcome,
             }
@@ -71,6 +106,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_servers_retry_after_is_the_wait() {
+        let policy = RetryPolicy::new(3);
+        let mut busy = ClientError::retryable("503");
+        busy.retry_after = Some(Duration::from_secs(5));
+        for attempt in 1..=3 {
+            assert_eq!(policy.wait(&busy, attempt), Duration::from_secs(5));
+        }
+        busy.retry_after = Some(Duration::from_secs(3600));
+        assert_eq!(policy.wait(&busy, 1), MAX_SERVER_WAIT);
+        let down = ClientError::retryable("connection refused");
+        assert!(policy.wait(&down, 1) <= policy.base);
+    }
+
     #[tokio::test]
     async fn retries_only_what_may_pass() {
         let policy = RetryPolicy {
@@ -79,11 +128,15 @@ mod tests {
             max: Duration::from_millis(2),
         };
         let calls = AtomicU32::new(0);
+        let mut told = Vec::new();
         let outcome: Result<(), _> = policy
-            .run(|| async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(ClientError::retryable("503"))
-            })
+            .run(
+                || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err(ClientError::retryable("503"))
+                },
+                |retrying| told.push((retrying.retry, retrying.of)),
+            )
             .await;
         assert!(outcome.is_err());
         assert_eq!(
@@ -91,12 +144,16 @@ mod tests {
             4,
             "the first try and 3 retries"
         );
+        assert_eq!(told, [(1, 3), (2, 3), (3, 3)], "each retry is told");
         calls.store(0, Ordering::SeqCst);
         let outcome: Result<(), _> = policy
-            .run(|| async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(ClientError::fatal("401"))
-            })
+            .run(
+                || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err(ClientError::fatal("401"))
+                },
+                |_| {},
+            )
             .await;
         assert!(outcome.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1, "a 4xx is not retried");

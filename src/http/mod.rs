@@ -7,6 +7,7 @@ mod cors;
 mod health;
 pub mod identity;
 mod imagex;
+mod limits;
 mod objects;
 mod passport;
 mod stored;
@@ -22,6 +23,7 @@ use crate::error::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/api/upload/limits", web::get().to(limits::limits))
         .route(
             "/api/bot/upload_file",
             web::post().to(bot_upload::upload_file),
