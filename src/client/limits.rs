@@ -115,7 +115,7 @@ impl ServerLimits {
     /// Whether `biz` takes files of `category`, by the server's word when it gave one.
     pub fn accepts(&self, biz: BizType, category: Category) -> bool {
         match self.rules(biz.code()) {
-            Some(rules) => rules.accepts.iter().any(|c| c == category_name(category)),
+            Some(rules) => rules.accepts.iter().any(|c| c == category.name()),
             None => biz.accepts(category),
         }
     }
@@ -130,7 +130,7 @@ impl ServerLimits {
         let others: Vec<String> = self
             .biz_types
             .iter()
-            .filter(|r| r.accepts.iter().any(|c| c == category_name(category)))
+            .filter(|r| r.accepts.iter().any(|c| c == category.name()))
             .map(|r| format!("{} ({})", r.code, r.name))
             .collect();
         let refused = format!("{biz} takes {takes}, not {found}");
@@ -145,14 +145,6 @@ impl ServerLimits {
 
     fn rules(&self, code: u8) -> Option<&BizRules> {
         self.biz_types.iter().find(|r| r.code == code)
-    }
-}
-
-fn category_name(category: Category) -> &'static str {
-    match category {
-        Category::Image => "image",
-        Category::Document => "document",
-        Category::Archive => "archive",
     }
 }
 

@@ -67,7 +67,7 @@ fn rules(biz: BizType) -> BizTypeRules {
         accepts: categories
             .into_iter()
             .filter(|c| biz.accepts(*c))
-            .map(category_name)
+            .map(Category::name)
             .collect(),
         file_types: FileType::ALL
             .into_iter()
@@ -75,13 +75,5 @@ fn rules(biz: BizType) -> BizTypeRules {
             .map(FileType::extension)
             .collect(),
         profile: if biz.is_icon() { "icon" } else { "image" },
-    }
-}
-
-fn category_name(category: Category) -> &'static str {
-    match category {
-        Category::Image => "image",
-        Category::Document => "document",
-        Category::Archive => "archive",
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::IngestError;
 use crate::biz::BizType;
 use crate::catalog::{Catalog, CatalogError, ObjectRecord, unix_now};
-use crate::media::{Category, FileType};
+use crate::media::FileType;
 use crate::pause;
 use crate::pipeline::Output;
 use crate::random::random_hex;
@@ -205,7 +205,7 @@ fn record(
         uri: uri.to_owned(),
         owner: owner.to_owned(),
         biz_type: i64::from(biz.code()),
-        kind: category_name(file.file_type.category()).to_owned(),
+        kind: file.file_type.category().name().to_owned(),
         content_type: file.file_type.mime().to_owned(),
         size: file.bytes.len() as i64,
         sha256: file.sha256.clone(),
@@ -216,13 +216,5 @@ fn record(
         parent,
         created_at: now,
         origin: None,
-    }
-}
-
-fn category_name(category: Category) -> &'static str {
-    match category {
-        Category::Image => "image",
-        Category::Document => "document",
-        Category::Archive => "archive",
     }
 }

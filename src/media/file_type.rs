@@ -44,6 +44,17 @@ const INFO: [(&str, &str, &str); 11] = [
     ("gz", "application/gzip", "a gzip file"),
 ];
 
+impl Category {
+    /// How the catalog and the API name it: `image`, `document` or `archive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Image => "image",
+            Category::Document => "document",
+            Category::Archive => "archive",
+        }
+    }
+}
+
 impl FileType {
     /// Every type, in declaration order.
     pub const ALL: [FileType; 11] = {
