@@ -143,12 +143,12 @@ pub fn check_trailer(trailer: &[u8]) -> Result<(), PipelineError> {
 }
 
 impl JpegLayout {
-    /// The EXIF payload (TIFF bytes) of the first `Exif` APP1 segment.
-    pub fn exif<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    /// The EXIF payloads (TIFF bytes) of the `Exif` APP1 segments, in order.
+    pub fn exif_blocks<'a>(&self, bytes: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
         self.segments
             .iter()
             .filter(|s| s.marker == APP1)
-            .find_map(|s| bytes[s.start + 4..s.end].strip_prefix(b"Exif\0\0"))
+            .filter_map(move |s| bytes[s.start + 4..s.end].strip_prefix(b"Exif\0\0"))
     }
 
     /// The embedded ICC profile, reassembled from its APP2 chunks.
@@ -216,7 +216,7 @@ mod tests {
         let layout = parse(&bytes).expect("parses");
         assert_eq!((layout.width, layout.height, layout.components), (8, 4, 3));
         assert_eq!(layout.end, bytes.len() - b"PK\x03\x04 trailing zip".len());
-        assert_eq!(layout.exif(&bytes), Some(&b"II*\0"[..]));
+        assert_eq!(layout.exif_blocks(&bytes).next(), Some(&b"II*\0"[..]));
     }
 
     #[test]

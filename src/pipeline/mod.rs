@@ -6,6 +6,7 @@
 mod chunks;
 mod decode;
 mod encode;
+mod exif;
 mod fit;
 mod jpeg;
 mod limits;
@@ -18,8 +19,9 @@ mod resize;
 
 pub use decode::{decode, scale_eighths};
 pub use encode::{Effort, encode};
+pub use exif::exif_orientation;
 pub use limits::DecodeLimits;
-pub use pixels::{Pixels, exif_orientation};
+pub use pixels::Pixels;
 pub use pool::{PoolError, ProcessingPool};
 pub use probe::{Probe, probe};
 pub use profile::{FormatPolicy, PipelineSettings, Profile, VariantFormat};

@@ -5,8 +5,7 @@ use std::io::Cursor;
 
 use image::ImageDecoder;
 
-use super::pixels::exif_orientation;
-use super::{PipelineError, chunks, jpeg};
+use super::{PipelineError, chunks, exif, jpeg};
 use crate::ingest::FileType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +62,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe, PipelineError> {
         width: layout.width,
         height: layout.height,
         frames: 1,
-        orientation: layout.exif(bytes).map_or(1, exif_orientation),
+        orientation: exif::first_readable(layout.exif_blocks(bytes)),
         icc: layout.icc(bytes),
         cmyk: layout.components == 4,
     })
@@ -73,13 +72,12 @@ fn probe_png(bytes: &[u8]) -> Result<Probe, PipelineError> {
     let mut decoder =
         image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
     let (width, height) = decoder.dimensions();
-    let exif = decoder.exif_metadata().map_err(undecodable)?;
     Ok(Probe {
         format: FileType::Png,
         width,
         height,
         frames: 1,
-        orientation: exif.as_deref().map_or(1, exif_orientation),
+        orientation: exif::first_readable(exif::png_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
     })
@@ -104,7 +102,6 @@ fn probe_gif(bytes: &[u8]) -> Result<Probe, PipelineError> {
 fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
     let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
     let (width, height) = decoder.dimensions();
-    let exif = decoder.exif_metadata().map_err(undecodable)?;
     Ok(Probe {
         format: FileType::Webp,
         width,
@@ -114,7 +111,7 @@ fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
         } else {
             1
         },
-        orientation: exif.as_deref().map_or(1, exif_orientation),
+        orientation: exif::first_readable(exif::webp_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
     })
