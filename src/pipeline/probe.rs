@@ -20,6 +20,8 @@ pub struct Probe {
     pub icc: Option<Vec<u8>>,
     /// A JPEG in CMYK or YCCK, which only the general decoder reads.
     pub cmyk: bool,
+    /// Scans of a JPEG (each is a pass over every block when decoding); 1 otherwise.
+    pub scans: u32,
 }
 
 impl Probe {
@@ -65,6 +67,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe, PipelineError> {
         orientation: exif::first_readable(layout.exif_blocks(bytes)),
         icc: layout.icc(bytes),
         cmyk: layout.components == 4,
+        scans: layout.scans,
     })
 }
 
@@ -80,6 +83,7 @@ fn probe_png(bytes: &[u8]) -> Result<Probe, PipelineError> {
         orientation: exif::first_readable(exif::png_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
+        scans: 1,
     })
 }
 
@@ -96,6 +100,7 @@ fn probe_gif(bytes: &[u8]) -> Result<Probe, PipelineError> {
         orientation: 1,
         icc: None,
         cmyk: false,
+        scans: 1,
     })
 }
 
@@ -114,5 +119,6 @@ fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
         orientation: exif::first_readable(exif::webp_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
+        scans: 1,
     })
 }
