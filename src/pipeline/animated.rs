@@ -1,0 +1,42 @@
+//! An animation through the pipeline: stored as uploaded with its metadata stripped
+//! losslessly, its variants stills of the first frame. The byte target is checked on the
+//! stripped bytes before any frame is decoded.
+
+use super::{
+    Deadline, DecodeLimits, Output, PipelineError, Probe, Processed, Profile, chunks, decode,
+    still, strip,
+};
+use crate::ingest::FileType;
+
+pub fn process(
+    bytes: &[u8],
+    probe: &Probe,
+    profile: &Profile,
+    limits: &DecodeLimits,
+    deadline: &Deadline,
+) -> Result<Processed, PipelineError> {
+    let stripped = strip(bytes, probe.format)?;
+    if stripped.len() as u64 > profile.max_bytes {
+        return Err(PipelineError::TargetUnreachable {
+            target: profile.max_bytes,
+        });
+    }
+    deadline.check("stripping metadata")?;
+    if probe.format == FileType::Gif {
+        chunks::check_gif_frames(&stripped, deadline)?;
+    }
+    let largest_variant = profile.variants.iter().copied().max().unwrap_or(0);
+    let first = decode(bytes, probe, limits, largest_variant)?;
+    deadline.check("decoding the first frame")?;
+    let original = Output {
+        format: probe.format,
+        bytes: stripped,
+        width: probe.width,
+        height: probe.height,
+        frames: probe.frames,
+    };
+    Ok(Processed {
+        original,
+        variants: still::variants(&first, profile, deadline)?,
+    })
+}
