@@ -48,8 +48,11 @@ impl AppState {
         bytes: Vec<u8>,
     ) -> Result<Prepared, IngestError> {
         let settings = Arc::clone(&self.settings);
+        let cost = crate::pipeline::JobCost::estimate(&bytes);
         self.pool
-            .run(move || ingest::prepare(biz, declared, bytes, &settings.pipeline))
+            .run_costed(cost, move || {
+                ingest::prepare(biz, declared, bytes, &settings.pipeline)
+            })
             .await?
     }
 }

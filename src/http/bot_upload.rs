@@ -74,9 +74,10 @@ pub async fn upload_file(
         .ok_or_else(|| IngestError::UnknownFileType(head.file_type.clone()))?;
     let data = request.data;
     let settings = state.settings.clone();
+    let cost = crate::pipeline::JobCost::estimate_base64(&data);
     let prepared = state
         .pool
-        .run(move || {
+        .run_costed(cost, move || {
             let bytes = ingest::decode_base64(&data, limit)?;
             drop(data);
             ingest::prepare(biz, declared, bytes, &settings.pipeline)

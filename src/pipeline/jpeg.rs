@@ -86,6 +86,26 @@ pub fn parse(bytes: &[u8]) -> Result<JpegLayout, PipelineError> {
     }
 }
 
+/// The frame size of a JPEG from its first bytes alone: the end need not be there.
+pub fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.get(..2)? != [0xFF, SOI] {
+        return None;
+    }
+    let mut at = 2;
+    loop {
+        let marker = next_marker(bytes, &mut at)?;
+        let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+        if is_frame_header(marker) {
+            let (width, height, _) = read_frame(bytes.get(at + 2..at + length)?)?;
+            return Some((width, height));
+        }
+        if marker == SOS || marker == EOI || length < 2 {
+            return None;
+        }
+        at += length;
+    }
+}
+
 /// Skips fill bytes and answers the next marker, leaving `at` just past it.
 fn next_marker(bytes: &[u8], at: &mut usize) -> Option<u8> {
     if *bytes.get(*at)? != 0xFF {

@@ -5,6 +5,7 @@
 
 mod animated;
 mod chunks;
+mod cost;
 mod deadline;
 mod decode;
 mod encode;
@@ -20,6 +21,7 @@ mod render;
 mod resize;
 mod still;
 
+pub use cost::JobCost;
 pub use deadline::Deadline;
 pub use decode::{decode, scale_eighths};
 pub use encode::{Effort, encode};

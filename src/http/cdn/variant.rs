@@ -90,9 +90,10 @@ async fn make(
     let operation = variant.operation;
     let quality = state.settings.cdn.variant_quality;
     let limits = state.settings.pipeline.limits;
+    let cost = pipeline::JobCost::estimate(&bytes);
     let file = state
         .pool
-        .run(move || {
+        .run_costed(cost, move || {
             pipeline::render(&bytes, stored, operation, format, quality, &limits)
                 .map(PreparedFile::from_output)
         })

@@ -1,0 +1,147 @@
+//! What a processing job is expected to cost, read from the image's header before the job
+//! is queued, so the pool can keep small jobs moving beside big ones. The estimate is the
+//! pixels decoded: width x height, times frames, times the scans of a progressive JPEG in
+//! tens. Whatever the header cannot tell is taken as big.
+
+use super::{Probe, jpeg, probe};
+use crate::ingest::FileType;
+
+/// Jobs up to this many pixel passes are small (a 2000x2000 still).
+const SMALL: u64 = 4_000_000;
+/// Base64 characters decoded to estimate an upload sent that way: its first 192 KiB.
+const BASE64_HEAD: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct JobCost(u64);
+
+impl JobCost {
+    /// A job whose cost the header does not tell.
+    pub const UNKNOWN: Self = Self(u64::MAX);
+
+    /// Work that decodes no image (a document, or bytes no image format starts with).
+    pub const NO_IMAGE: Self = Self(0);
+
+    pub fn is_small(self) -> bool {
+        self.0 <= SMALL
+    }
+
+    pub fn of_probe(probe: &Probe) -> Self {
+        let pixels = u64::from(probe.width) * u64::from(probe.height);
+        let passes = u64::from(probe.scans.div_ceil(10).max(1));
+        Self(
+            pixels
+                .saturating_mul(u64::from(probe.frames.max(1)))
+                .saturating_mul(passes),
+        )
+    }
+
+    /// The cost of processing a file from its bytes, or from only its first bytes: the
+    /// header says the size even where the rest is not there.
+    pub fn estimate(head: &[u8]) -> Self {
+        let Some(format) = image_format(head) else {
+            return Self::NO_IMAGE;
+        };
+        if let Ok(probed) = probe(head, format) {
+            return Self::of_probe(&probed);
+        }
+        let size = match format {
+            FileType::Jpeg => jpeg::frame_size(head),
+            FileType::Png => png_size(head),
+            _ => None,
+        };
+        size.map_or(Self::UNKNOWN, |(w, h)| Self(u64::from(w) * u64::from(h)))
+    }
+
+    /// The cost of processing a file sent as Base64 text, from the text's first characters.
+    pub fn estimate_base64(data: &str) -> Self {
+        let mut end = data.len().min(BASE64_HEAD);
+        while !data.is_char_boundary(end) {
+            end -= 1;
+        }
+        // A cut decodes when its significant length is a whole number of 4-character
+        // groups; one of the next few cuts is (whitespace aside).
+        (0..8)
+            .filter_map(|cut| end.checked_sub(cut).and_then(|e| data.get(..e)))
+            .find_map(|text| crate::ingest::decode_base64(text, u64::MAX).ok())
+            .map_or(Self::UNKNOWN, |head| Self::estimate(&head))
+    }
+}
+
+/// The image format the bytes start like, if any.
+fn image_format(head: &[u8]) -> Option<FileType> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileType::Jpeg)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(FileType::Png)
+    } else if head.starts_with(b"GIF8") {
+        Some(FileType::Gif)
+    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        Some(FileType::Webp)
+    } else {
+        None
+    }
+}
+
+/// Width and height from a PNG's IHDR.
+fn png_size(head: &[u8]) -> Option<(u32, u32)> {
+    if head.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let word = |at: usize| Some(u32::from_be_bytes(head.get(at..at + 4)?.try_into().ok()?));
+    Some((word(16)?, word(20)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        std::fs::read(path).expect("fixture")
+    }
+
+    #[test]
+    fn small_and_big_images_are_told_apart_from_their_headers() {
+        assert!(JobCost::estimate(&fixture("images/orient-6.jpg")).is_small());
+        assert!(JobCost::estimate(&fixture("images/animated.gif")).is_small());
+        let photo = fixture("images/photo-12mp.jpg");
+        assert!(!JobCost::estimate(&photo).is_small());
+        assert!(
+            !JobCost::estimate(&photo[..4096]).is_small(),
+            "a prefix tells the size"
+        );
+        let bomb = fixture("bad/bomb.png");
+        assert!(!JobCost::estimate(&bomb[..64]).is_small());
+        assert!(!JobCost::estimate(b"GIF89a").is_small(), "unknown is big");
+        assert!(
+            JobCost::estimate(b"%PDF-1.4").is_small(),
+            "no image to decode"
+        );
+    }
+
+    #[test]
+    fn base64_is_estimated_from_its_head() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let photo = engine.encode(fixture("images/photo-12mp.jpg"));
+        assert!(photo.len() > BASE64_HEAD);
+        assert_eq!(
+            JobCost::estimate_base64(&photo),
+            JobCost::estimate(&fixture("images/photo-12mp.jpg")[..4096])
+        );
+        let icon = engine.encode(fixture("images/orient-1.jpg"));
+        let wrapped: String = icon
+            .as_bytes()
+            .chunks(76)
+            .map(|line| format!("{}\n", String::from_utf8_lossy(line)))
+            .collect();
+        assert!(JobCost::estimate_base64(&format!("data:image/jpeg;base64,{wrapped}")).is_small());
+        assert_eq!(JobCost::estimate_base64("@@@@@@@@@@@@"), JobCost::UNKNOWN);
+        assert!(
+            JobCost::estimate_base64("bm90IGFuIGltYWdl").is_small(),
+            "not an image"
+        );
+    }
+}
