@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod health;
 mod helpers;
+mod hostile;
 mod imagex;
 mod imagex_bad;
 mod pipeline;
