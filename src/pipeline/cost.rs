@@ -1,7 +1,8 @@
 //! What a processing job is expected to cost, read from the image's header before the job
 //! is queued, so the pool can keep small jobs moving beside big ones. The estimate is the
 //! pixels decoded: width x height, times frames, times the scans of a progressive JPEG in
-//! tens. Whatever the header cannot tell is taken as big.
+//! tens; a file that is no image costs its size (it is only checked and hashed). Whatever
+//! the header cannot tell is taken as big.
 
 use super::{Probe, jpeg, probe};
 use crate::ingest::FileType;
@@ -17,9 +18,6 @@ pub struct JobCost(u64);
 impl JobCost {
     /// A job whose cost the header does not tell.
     pub const UNKNOWN: Self = Self(u64::MAX);
-
-    /// Work that decodes no image (a document, or bytes no image format starts with).
-    pub const NO_IMAGE: Self = Self(0);
 
     pub fn is_small(self) -> bool {
         self.0 <= SMALL
@@ -39,7 +37,7 @@ impl JobCost {
     /// header says the size even where the rest is not there.
     pub fn estimate(head: &[u8]) -> Self {
         let Some(format) = image_format(head) else {
-            return Self::NO_IMAGE;
+            return Self(head.len() as u64);
         };
         if let Ok(probed) = probe(head, format) {
             return Self::of_probe(&probed);
@@ -63,7 +61,10 @@ impl JobCost {
         (0..8)
             .filter_map(|cut| end.checked_sub(cut).and_then(|e| data.get(..e)))
             .find_map(|text| crate::ingest::decode_base64(text, u64::MAX).ok())
-            .map_or(Self::UNKNOWN, |head| Self::estimate(&head))
+            .map_or(Self::UNKNOWN, |head| match image_format(&head) {
+                Some(_) => Self::estimate(&head),
+                None => Self(data.len() as u64 / 4 * 3),
+            })
     }
 }
 

@@ -205,6 +205,11 @@ mod tests {
         (release, blockers)
     }
 
+    /// The cost of a job that decodes no image and hashes a few bytes.
+    fn small_job() -> JobCost {
+        JobCost::estimate(b"a few bytes")
+    }
+
     async fn taken(slots: &Semaphore) {
         while slots.available_permits() > 0 {
             tokio::task::yield_now().await;
@@ -222,7 +227,7 @@ mod tests {
             "a big job finds the main lane full"
         );
         let name = pool
-            .run_costed(JobCost::NO_IMAGE, || {
+            .run_costed(small_job(), || {
                 std::thread::current().name().map(str::to_owned)
             })
             .await;
@@ -231,10 +236,10 @@ mod tests {
                 .expect("named")
                 .starts_with("imgate-small-")
         );
-        let (release_small, small) = block(&pool, JobCost::NO_IMAGE, 1);
+        let (release_small, small) = block(&pool, small_job(), 1);
         taken(&pool.small.slots).await;
         assert_eq!(
-            pool.run_costed(JobCost::NO_IMAGE, || 1).await,
+            pool.run_costed(small_job(), || 1).await,
             Err(PoolError::Busy { capacity: 2 }),
             "with both lanes full even a small job is refused"
         );
@@ -250,7 +255,7 @@ mod tests {
     async fn small_jobs_use_idle_main_workers_first() {
         let pool = ProcessingPool::new(2, 0).expect("pool");
         let name = pool
-            .run_costed(JobCost::NO_IMAGE, || {
+            .run_costed(small_job(), || {
                 std::thread::current().name().map(str::to_owned)
             })
             .await;
