@@ -122,3 +122,38 @@ fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
         scans: 1,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
+        std::fs::read(path.join(name)).expect("fixture")
+    }
+
+    #[test]
+    fn a_webp_exif_chunk_cut_by_the_end_of_the_file_still_orients() {
+        let mut webp = fixture("exif-past-end.webp");
+        let at = webp
+            .windows(4)
+            .rposition(|w| w == b"EXIF")
+            .expect("EXIF chunk");
+        webp[at + 4..at + 8].copy_from_slice(&0x00FF_FFFFu32.to_le_bytes());
+        let probed = probe(&webp, FileType::Webp).expect("probes");
+        assert_eq!(probed.orientation, 6);
+    }
+
+    #[test]
+    fn a_png_with_two_exif_chunks_probes_and_decodes() {
+        let png = fixture("exif-subifd-next.png");
+        let at = png.windows(4).position(|w| w == b"eXIf").expect("eXIf") - 4;
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().expect("length")) as usize;
+        let twice = [&png[..at], &png[at..at + 12 + len], &png[at..]].concat();
+        let probed = probe(&twice, FileType::Png).expect("probes");
+        assert_eq!(probed.orientation, 6);
+        let limits = super::super::DecodeLimits::default();
+        let pixels = super::super::decode(&twice, &probed, &limits, 1).expect("decodes");
+        assert_eq!((pixels.width, pixels.height), (80, 120));
+    }
+}
