@@ -124,6 +124,7 @@ def main() -> None:
     alone(binary, "7000x7000 JPEG, 6,000 scans (0.55 MB)", read("scans-6000.jpg"), "jpg")
     alone(binary, "7000x7000 JPEG, 100 scans (0.1 MB)", read("scans-100.jpg"), "jpg")
     alone(binary, "GIF, 300 frames of 4000x4000 (3.3 MB)", read("frames-300x4000.gif"), "gif")
+    alone(binary, "GIF, 300 frames of 1600x1000 (0.7 MB)", read("frames-300x1600x1000.gif"), "gif")
     alone(binary, "JPEG, SOS then EOI", (ROOT / "fixtures/bad/no-scan-data.jpg").read_bytes(), "jpg")
     icon_beside(binary, "nothing", [], rounds=5)
     icon_beside(binary, "the 15,000-scan JPEG and the GIF",
