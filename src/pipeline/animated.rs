@@ -40,3 +40,25 @@ pub fn process(
         variants: still::variants(&first, profile, deadline)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Duration;
+
+    #[test]
+    fn the_byte_target_is_checked_before_any_frame_is_decoded() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
+        let gif = std::fs::read(path.join("animated.gif")).expect("fixture");
+        let profile = Profile {
+            max_bytes: 100,
+            ..Profile::icon()
+        };
+        let limits = DecodeLimits::default();
+        let probed = super::super::probe(&gif, FileType::Gif).expect("probes");
+        // With no time at all, only what comes before the first deadline check can answer.
+        let spent = Deadline::start(Duration::from_secs(0));
+        let err = process(&gif, &probed, &profile, &limits, &spent).expect_err("over");
+        assert_eq!(err, PipelineError::TargetUnreachable { target: 100 });
+    }
+}

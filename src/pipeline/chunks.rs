@@ -162,3 +162,78 @@ pub fn count_gif_frames(bytes: &[u8]) -> Result<(u32, u32, u32), PipelineError> 
     }
     Ok((width, height, frames))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Duration;
+
+    /// A two-frame looping GIF with a comment and an XMP block before its first frame, and
+    /// bytes after its trailer.
+    fn gif_with_metadata() -> Vec<u8> {
+        let mut plain = Vec::new();
+        {
+            let palette = [0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255];
+            let mut encoder = gif::Encoder::new(&mut plain, 4, 4, &palette).expect("encoder");
+            encoder.set_repeat(gif::Repeat::Infinite).expect("repeat");
+            for colour in [1u8, 2] {
+                let frame = gif::Frame::from_indexed_pixels(4, 4, vec![colour; 16], None);
+                encoder.write_frame(&frame).expect("frame");
+            }
+        }
+        let first = plain
+            .iter()
+            .position(|&b| b == 0x21 || b == 0x2C)
+            .expect("a block");
+        let loop_end = first + 19;
+        assert_eq!(&plain[first + 3..first + 14], b"NETSCAPE2.0");
+        let comment = b"\x21\xFE\x05hello\x00";
+        let xmp = b"\x21\xFF\x0BXMP DataXMP\x03abc\x00";
+        [
+            &plain[..loop_end],
+            comment,
+            xmp,
+            &plain[loop_end..],
+            b"trailing",
+        ]
+        .concat()
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut options = gif::DecodeOptions::new();
+        options.set_color_output(gif::ColorOutput::Indexed);
+        let mut decoder = options.read_info(bytes).expect("decodes");
+        let mut out = Vec::new();
+        while let Some(frame) = decoder.read_next_frame().expect("frame") {
+            out.push(frame.buffer.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn gif_blocks_are_copied_without_their_metadata() {
+        let bytes = gif_with_metadata();
+        let stripped = strip_gif(&bytes).expect("strips");
+        for trace in [&b"hello"[..], b"XMP DataXMP", b"trailing"] {
+            assert!(!stripped.windows(trace.len()).any(|w| w == trace));
+        }
+        assert!(
+            stripped.windows(11).any(|w| w == b"NETSCAPE2.0"),
+            "loop kept"
+        );
+        assert_eq!(frames(&stripped), frames(&bytes));
+        assert_eq!(frames(&stripped), vec![vec![1; 16], vec![2; 16]]);
+        for cut in [5, 20, stripped.len() - 1] {
+            assert!(strip_gif(&stripped[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn gif_frames_are_checked_within_the_deadline() {
+        let stripped = strip_gif(&gif_with_metadata()).expect("strips");
+        assert!(check_gif_frames(&stripped, &Deadline::start(Duration::from_secs(60))).is_ok());
+        let err = check_gif_frames(&stripped, &Deadline::start(Duration::from_secs(0)))
+            .expect_err("no time");
+        assert!(err.to_string().contains("up to checking frame 1"), "{err}");
+    }
+}
