@@ -207,7 +207,10 @@ impl From<PipelineError> for ApiError {
     fn from(error: PipelineError) -> Self {
         match error {
             PipelineError::Encode(_) => ApiError::internal(error),
-            _ => ApiError::Unprocessable(error.to_string()),
+            PipelineError::Undecodable(_)
+            | PipelineError::OverLimit { .. }
+            | PipelineError::TimedOut { .. }
+            | PipelineError::TargetUnreachable { .. } => ApiError::Unprocessable(error.to_string()),
         }
     }
 }
@@ -271,6 +274,14 @@ mod tests {
                 .to_string()
                 .starts_with("upload failed: image is 9x9, over the 8 pixel side limit")
         );
+        let late = ApiError::from(PipelineError::TimedOut {
+            what: "processing ran 20.0s, up to decoding".into(),
+            limit: "20s".into(),
+            setting: "pipeline.limits.max_job_time",
+        });
+        assert_eq!(late.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(late.code(), 50001);
+        assert!(late.to_string().contains("20s job time limit"), "{late}");
         let fault = ApiError::from(PipelineError::Encode("libwebp said no".into()));
         assert_eq!(fault.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(fault.to_string(), "internal error");

@@ -6,6 +6,12 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use crate::media::{self, Category, Detected};
+use crate::pipeline::JobCost;
+
+/// Base64 characters decoded to estimate an upload sent that way: its first 192 KiB.
+const COST_HEAD: usize = 256 * 1024;
+
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
     .with_decode_allow_trailing_bits(true);
@@ -60,6 +66,26 @@ fn strip_data_url(data: &str) -> &str {
     data
 }
 
+/// What processing a file sent as Base64 text will cost, from the text's first
+/// characters (the header of an image says its size), before the job is queued.
+pub fn estimate_cost(data: &str) -> JobCost {
+    let mut end = data.len().min(COST_HEAD);
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    // A cut decodes when its significant length is a whole number of 4-character groups;
+    // one of the next few cuts is (whitespace aside).
+    (0..8)
+        .filter_map(|cut| end.checked_sub(cut).and_then(|e| data.get(..e)))
+        .find_map(|text| decode(text, u64::MAX).ok())
+        .map_or(JobCost::UNKNOWN, |head| match media::sniff(&head) {
+            Detected::File(found) if found.category() == Category::Image => {
+                JobCost::estimate(&head)
+            }
+            _ => JobCost::of_bytes(data.len() as u64 / 4 * 3),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +134,32 @@ mod tests {
             decode("not base64!", 100),
             Err(Base64Error::Invalid(_))
         ));
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        std::fs::read(path).expect("fixture")
+    }
+
+    #[test]
+    fn the_cost_is_estimated_from_the_head() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let photo = engine.encode(fixture("images/photo-12mp.jpg"));
+        assert!(photo.len() > COST_HEAD);
+        assert_eq!(
+            estimate_cost(&photo),
+            JobCost::estimate(&fixture("images/photo-12mp.jpg")[..4096])
+        );
+        let icon = engine.encode(fixture("images/orient-1.jpg"));
+        let wrapped: String = icon
+            .as_bytes()
+            .chunks(76)
+            .map(|line| format!("{}\n", String::from_utf8_lossy(line)))
+            .collect();
+        assert!(estimate_cost(&format!("data:image/jpeg;base64,{wrapped}")).is_small());
+        assert_eq!(estimate_cost("@@@@@@@@@@@@"), JobCost::UNKNOWN);
+        assert!(estimate_cost("bm90IGFuIGltYWdl").is_small(), "not an image");
     }
 }

@@ -13,7 +13,7 @@ mod store;
 mod sweep;
 
 pub use accept::{accept, declared_type, prepare};
-pub use base64::{Base64Error, decode as decode_base64};
+pub use base64::{Base64Error, decode as decode_base64, estimate_cost};
 pub use error::{IngestError, LARGE_FILE_HINT};
 pub use objects::{Declared, Ingest, NewObject, Source, VariantSpec};
 pub use session::{SessionError, SessionLimits, Sessions};

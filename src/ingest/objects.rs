@@ -7,13 +7,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{
-    IngestError, Placement, PreparedFile, declared_type, decode_base64, new_stem, prepare,
-    store_object, store_variant,
+    IngestError, Placement, PreparedFile, declared_type, decode_base64, estimate_cost, new_stem,
+    prepare, store_object, store_variant,
 };
 use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord};
 use crate::media::FileType;
-use crate::pipeline::{self, Operation, PipelineSettings, ProcessingPool};
+use crate::pipeline::{self, JobCost, Operation, PipelineSettings, ProcessingPool};
 use crate::storage::{ObjectKey, Storage, read_all};
 
 /// Stores uploads and variants: the catalog, the object store, and the processing pool
@@ -95,9 +95,13 @@ impl Ingest {
             source,
         } = object;
         let settings = Arc::clone(&self.settings);
+        let cost = match &source {
+            Source::Bytes(bytes) => JobCost::estimate(bytes),
+            Source::Base64 { data, .. } => estimate_cost(data),
+        };
         let prepared = self
             .pool
-            .run(move || {
+            .run_costed(cost, move || {
                 let bytes = match source {
                     Source::Bytes(bytes) => bytes,
                     Source::Base64 { data, limit } => decode_base64(&data, limit)?,
@@ -154,9 +158,10 @@ impl Ingest {
         let bytes = read_all(self.storage.as_ref(), &ObjectKey::parse(&base.uri)?).await?;
         let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
         let limits = self.settings.limits;
+        let cost = JobCost::estimate(&bytes);
         let file = self
             .pool
-            .run(move || {
+            .run_costed(cost, move || {
                 let VariantSpec {
                     operation,
                     format,

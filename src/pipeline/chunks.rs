@@ -1,7 +1,7 @@
-//! Lossless metadata stripping for PNG and WebP (chunk formats) and GIF (re-written frame
-//! by frame with the same palette indices): pixels stay bit-identical.
+//! Lossless metadata stripping for PNG and WebP (chunk formats) and GIF (copied block by
+//! block): pixels stay bit-identical and nothing is decoded.
 
-use super::PipelineError;
+use super::{Deadline, PipelineError};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -73,26 +73,80 @@ pub fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, PipelineError> {
     Ok(out)
 }
 
-/// Re-writes a GIF from its decoded frames and palettes, keeping only the loop count:
-/// comments, XMP and other application extensions are gone; pixels are unchanged.
+/// Copies a GIF block by block without decoding it: the header, the colour tables, each
+/// frame's control block and compressed data, and the loop count are kept byte for byte;
+/// comments, plain text and other application blocks (XMP, ICC) and anything after the
+/// trailer are dropped. Its cost is a walk over the bytes, whatever the frames hold.
 pub fn strip_gif(bytes: &[u8]) -> Result<Vec<u8>, PipelineError> {
-    let bad = |e: &dyn std::fmt::Display| PipelineError::Undecodable(format!("GIF: {e}"));
-    let mut options = gif::DecodeOptions::new();
-    options.set_color_output(gif::ColorOutput::Indexed);
-    let mut decoder = options.read_info(bytes).map_err(|e| bad(&e))?;
-    let (width, height) = (decoder.width(), decoder.height());
-    let global = decoder.global_palette().unwrap_or_default().to_vec();
-    let repeat = decoder.repeat();
+    let truncated = || PipelineError::Undecodable("GIF is truncated".into());
+    let screen = bytes.get(..13).ok_or_else(truncated)?;
+    let mut at = 13 + colour_table(screen[10]);
     let mut out = Vec::with_capacity(bytes.len());
-    {
-        let mut encoder =
-            gif::Encoder::new(&mut out, width, height, &global).map_err(|e| bad(&e))?;
-        encoder.set_repeat(repeat).map_err(|e| bad(&e))?;
-        while let Some(frame) = decoder.read_next_frame().map_err(|e| bad(&e))? {
-            encoder.write_frame(frame).map_err(|e| bad(&e))?;
+    out.extend_from_slice(bytes.get(..at).ok_or_else(truncated)?);
+    loop {
+        let start = at;
+        match *bytes.get(at).ok_or_else(truncated)? {
+            0x3B => break,
+            0x21 => {
+                let label = *bytes.get(at + 1).ok_or_else(truncated)?;
+                let id = bytes.get(at + 3..at + 14);
+                at = skip_sub_blocks(bytes, at + 2).ok_or_else(truncated)?;
+                let looping =
+                    label == 0xFF && matches!(id, Some(b"NETSCAPE2.0") | Some(b"ANIMEXTS1.0"));
+                if label == 0xF9 || looping {
+                    out.extend_from_slice(&bytes[start..at]);
+                }
+            }
+            0x2C => {
+                let packed = *bytes.get(at + 9).ok_or_else(truncated)?;
+                at =
+                    skip_sub_blocks(bytes, at + 11 + colour_table(packed)).ok_or_else(truncated)?;
+                out.extend_from_slice(&bytes[start..at]);
+            }
+            other => {
+                return Err(PipelineError::Undecodable(format!(
+                    "GIF has an unknown block 0x{other:02X} at offset {at}"
+                )));
+            }
         }
     }
+    out.push(0x3B);
     Ok(out)
+}
+
+/// Bytes of the colour table a packed field announces.
+fn colour_table(packed: u8) -> usize {
+    if packed & 0x80 == 0 {
+        0
+    } else {
+        3 << ((packed & 7) + 1)
+    }
+}
+
+/// The offset past a chain of data sub-blocks starting at `at` (its zero-length end).
+fn skip_sub_blocks(bytes: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let len = usize::from(*bytes.get(at)?);
+        at += 1 + len;
+        if len == 0 {
+            return (at <= bytes.len()).then_some(at);
+        }
+    }
+}
+
+/// Decodes every frame of a GIF to check that it is whole, checking the deadline between
+/// frames; the pixels are thrown away.
+pub fn check_gif_frames(bytes: &[u8], deadline: &Deadline) -> Result<(), PipelineError> {
+    let bad = |e: gif::DecodingError| PipelineError::Undecodable(format!("GIF: {e}"));
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options.read_info(bytes).map_err(bad)?;
+    let mut frame = 0u32;
+    while decoder.read_next_frame().map_err(bad)?.is_some() {
+        frame += 1;
+        deadline.check(&format!("checking frame {frame}"))?;
+    }
+    Ok(())
 }
 
 /// Frames in a GIF, counted without decompressing them.
@@ -107,4 +161,79 @@ pub fn count_gif_frames(bytes: &[u8]) -> Result<(u32, u32, u32), PipelineError> 
         frames += 1;
     }
     Ok((width, height, frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Duration;
+
+    /// A two-frame looping GIF with a comment and an XMP block before its first frame, and
+    /// bytes after its trailer.
+    fn gif_with_metadata() -> Vec<u8> {
+        let mut plain = Vec::new();
+        {
+            let palette = [0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255];
+            let mut encoder = gif::Encoder::new(&mut plain, 4, 4, &palette).expect("encoder");
+            encoder.set_repeat(gif::Repeat::Infinite).expect("repeat");
+            for colour in [1u8, 2] {
+                let frame = gif::Frame::from_indexed_pixels(4, 4, vec![colour; 16], None);
+                encoder.write_frame(&frame).expect("frame");
+            }
+        }
+        let first = plain
+            .iter()
+            .position(|&b| b == 0x21 || b == 0x2C)
+            .expect("a block");
+        let loop_end = first + 19;
+        assert_eq!(&plain[first + 3..first + 14], b"NETSCAPE2.0");
+        let comment = b"\x21\xFE\x05hello\x00";
+        let xmp = b"\x21\xFF\x0BXMP DataXMP\x03abc\x00";
+        [
+            &plain[..loop_end],
+            comment,
+            xmp,
+            &plain[loop_end..],
+            b"trailing",
+        ]
+        .concat()
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut options = gif::DecodeOptions::new();
+        options.set_color_output(gif::ColorOutput::Indexed);
+        let mut decoder = options.read_info(bytes).expect("decodes");
+        let mut out = Vec::new();
+        while let Some(frame) = decoder.read_next_frame().expect("frame") {
+            out.push(frame.buffer.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn gif_blocks_are_copied_without_their_metadata() {
+        let bytes = gif_with_metadata();
+        let stripped = strip_gif(&bytes).expect("strips");
+        for trace in [&b"hello"[..], b"XMP DataXMP", b"trailing"] {
+            assert!(!stripped.windows(trace.len()).any(|w| w == trace));
+        }
+        assert!(
+            stripped.windows(11).any(|w| w == b"NETSCAPE2.0"),
+            "loop kept"
+        );
+        assert_eq!(frames(&stripped), frames(&bytes));
+        assert_eq!(frames(&stripped), vec![vec![1; 16], vec![2; 16]]);
+        for cut in [5, 20, stripped.len() - 1] {
+            assert!(strip_gif(&stripped[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn gif_frames_are_checked_within_the_deadline() {
+        let stripped = strip_gif(&gif_with_metadata()).expect("strips");
+        assert!(check_gif_frames(&stripped, &Deadline::start(Duration::from_secs(60))).is_ok());
+        let err = check_gif_frames(&stripped, &Deadline::start(Duration::from_secs(0)))
+            .expect_err("no time");
+        assert!(err.to_string().contains("up to checking frame 1"), "{err}");
+    }
 }

@@ -23,6 +23,8 @@ pub struct JpegLayout {
     pub scan_start: usize,
     /// Offset just past the EOI marker; bytes after it are not part of the image.
     pub end: usize,
+    /// SOS markers: 1 for most baseline files, about 10 for progressive ones.
+    pub scans: u32,
 }
 
 const SOI: u8 = 0xD8;
@@ -64,18 +66,42 @@ pub fn parse(bytes: &[u8]) -> Result<JpegLayout, PipelineError> {
         if marker == SOS {
             let (width, height, components) =
                 frame.ok_or_else(|| bad("has a scan before its frame header"))?;
-            let end = find_eoi(bytes, segment.end)
+            let scans = walk_scans(bytes, segment.end)
                 .ok_or_else(|| bad("is truncated: no end-of-image marker"))?;
+            if let Some(n) = scans.empty {
+                return Err(bad(&format!("is truncated: scan {n} has no image data")));
+            }
             return Ok(JpegLayout {
                 width,
                 height,
                 components,
                 segments,
                 scan_start: segment.start,
-                end,
+                end: scans.end,
+                scans: scans.count,
             });
         }
         segments.push(segment);
+        at += length;
+    }
+}
+
+/// The frame size of a JPEG from its first bytes alone: the end need not be there.
+pub fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.get(..2)? != [0xFF, SOI] {
+        return None;
+    }
+    let mut at = 2;
+    loop {
+        let marker = next_marker(bytes, &mut at)?;
+        let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+        if is_frame_header(marker) {
+            let (width, height, _) = read_frame(bytes.get(at + 2..at + length)?)?;
+            return Some((width, height));
+        }
+        if marker == SOS || marker == EOI || length < 2 {
+            return None;
+        }
         at += length;
     }
 }
@@ -103,18 +129,50 @@ fn read_frame(body: &[u8]) -> Option<(u32, u32, u8)> {
     Some((width, height, *body.get(5)?))
 }
 
-/// The offset just past the EOI that ends the image, skipping through scans and the
-/// segments between them (progressive JPEGs have many).
-fn find_eoi(bytes: &[u8], mut at: usize) -> Option<usize> {
+/// The scans of a JPEG, as counted from their markers.
+struct Scans {
+    /// Offset just past the EOI that ends the image.
+    end: usize,
+    count: u32,
+    /// The first scan (1-based) with no entropy-coded data, if any.
+    empty: Option<u32>,
+}
+
+/// Walks from just past the first SOS header to the EOI, through the scans and the
+/// segments between them (progressive JPEGs have many). Every real scan codes at least one
+/// byte of data, so a scan followed at once by a marker is a cut-off file.
+fn walk_scans(bytes: &[u8], mut at: usize) -> Option<Scans> {
+    let (mut count, mut empty, mut has_data) = (1u32, None, false);
     while at + 1 < bytes.len() {
         if bytes[at] != 0xFF {
+            has_data = true;
             at += 1;
             continue;
         }
         match bytes[at + 1] {
-            0x00 | 0xFF | 0xD0..=0xD7 => at += 1,
-            EOI => return Some(at + 2),
-            _ => {
+            0x00 => {
+                has_data = true;
+                at += 1;
+            }
+            0xFF | 0xD0..=0xD7 => at += 1,
+            EOI => {
+                if !has_data {
+                    empty.get_or_insert(count);
+                }
+                return Some(Scans {
+                    end: at + 2,
+                    count,
+                    empty,
+                });
+            }
+            marker => {
+                if marker == SOS {
+                    if !has_data {
+                        empty.get_or_insert(count);
+                    }
+                    count += 1;
+                    has_data = false;
+                }
                 let len = bytes
                     .get(at + 2..at + 4)
                     .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))?;
@@ -143,12 +201,12 @@ pub fn check_trailer(trailer: &[u8]) -> Result<(), PipelineError> {
 }
 
 impl JpegLayout {
-    /// The EXIF payload (TIFF bytes) of the first `Exif` APP1 segment.
-    pub fn exif<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    /// The EXIF payloads (TIFF bytes) of the `Exif` APP1 segments, in order.
+    pub fn exif_blocks<'a>(&self, bytes: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
         self.segments
             .iter()
             .filter(|s| s.marker == APP1)
-            .find_map(|s| bytes[s.start + 4..s.end].strip_prefix(b"Exif\0\0"))
+            .filter_map(move |s| bytes[s.start + 4..s.end].strip_prefix(b"Exif\0\0"))
     }
 
     /// The embedded ICC profile, reassembled from its APP2 chunks.
@@ -216,7 +274,7 @@ mod tests {
         let layout = parse(&bytes).expect("parses");
         assert_eq!((layout.width, layout.height, layout.components), (8, 4, 3));
         assert_eq!(layout.end, bytes.len() - b"PK\x03\x04 trailing zip".len());
-        assert_eq!(layout.exif(&bytes), Some(&b"II*\0"[..]));
+        assert_eq!(layout.exif_blocks(&bytes).next(), Some(&b"II*\0"[..]));
     }
 
     #[test]
@@ -228,6 +286,34 @@ mod tests {
         assert!(stripped.ends_with(&[0xFF, EOI]));
         let again = parse(&stripped).expect("still a JPEG");
         assert_eq!((again.width, again.height), (8, 4));
+    }
+
+    #[test]
+    fn scans_are_counted_and_an_empty_one_is_truncation() {
+        let bytes = sample(b"");
+        assert_eq!(parse(&bytes).expect("parses").scans, 1);
+        let eoi = bytes.len() - 2;
+        let mut progressive = bytes[..eoi].to_vec();
+        for _ in 0..4 {
+            progressive.extend_from_slice(&[0xFF, 0xC4, 0, 3, 0x10]);
+            progressive.extend_from_slice(&[0xFF, SOS, 0, 2, 0x55, 0xFF, 0x00]);
+        }
+        progressive.extend_from_slice(&[0xFF, EOI]);
+        assert_eq!(parse(&progressive).expect("parses").scans, 5);
+        let sos = bytes
+            .windows(2)
+            .position(|w| w == [0xFF, SOS])
+            .expect("SOS");
+        let no_data = [&bytes[..sos + 4], &[0xFF, EOI][..]].concat();
+        let err = parse(&no_data).expect_err("no scan data");
+        assert!(
+            err.to_string().contains("truncated: scan 1 has no"),
+            "{err}"
+        );
+        let mut second_empty = bytes[..eoi].to_vec();
+        second_empty.extend_from_slice(&[0xFF, SOS, 0, 2, 0xFF, EOI]);
+        let err = parse(&second_empty).expect_err("empty second scan");
+        assert!(err.to_string().contains("scan 2 has no"), "{err}");
     }
 
     #[test]

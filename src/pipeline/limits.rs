@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::PipelineError;
+use super::{PipelineError, Probe};
+use crate::clock::Duration;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -17,6 +18,15 @@ pub struct DecodeLimits {
     /// Most memory for decoded pixels (width x height x 4 x frames held), in bytes.
     /// Default 512 MiB.
     pub max_decode_bytes: u64,
+    /// Most scans of a progressive JPEG, counted from its markers before decoding (each
+    /// scan is a pass over the whole image). Cameras and encoders write about 10. Default 100.
+    pub max_scans: u32,
+    /// Largest frames x width x height of an animation, in pixels. Default 500,000,000
+    /// (300 frames of 1600x1000).
+    pub max_animation_pixels: u64,
+    /// Longest a processing job may run; past it the job is abandoned and refused.
+    /// Default 20s.
+    pub max_job_time: Duration,
 }
 
 impl Default for DecodeLimits {
@@ -26,20 +36,55 @@ impl Default for DecodeLimits {
             max_side: 16_384,
             max_frames: 300,
             max_decode_bytes: 512 * 1024 * 1024,
+            max_scans: 100,
+            max_animation_pixels: 500_000_000,
+            max_job_time: Duration::from_secs(20),
         }
     }
 }
 
+fn over(what: String, limit: String, setting: &'static str) -> Result<(), PipelineError> {
+    Err(PipelineError::OverLimit {
+        what,
+        limit,
+        setting,
+    })
+}
+
 impl DecodeLimits {
+    /// Every limit the probed header can be checked against: size, frames, scans and the
+    /// pixels of the whole animation.
+    pub fn check_probe(&self, probe: &Probe) -> Result<(), PipelineError> {
+        self.check(probe.width, probe.height, probe.frames)?;
+        self.check_scans(probe.scans)?;
+        let total = u64::from(probe.frames) * u64::from(probe.width) * u64::from(probe.height);
+        if probe.is_animated() && total > self.max_animation_pixels {
+            return over(
+                format!(
+                    "animation has {} frames of {}x{} ({total} pixels)",
+                    probe.frames, probe.width, probe.height
+                ),
+                format!("{} animation pixel", self.max_animation_pixels),
+                "pipeline.limits.max_animation_pixels",
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses a JPEG with more scans than `max_scans`.
+    pub fn check_scans(&self, scans: u32) -> Result<(), PipelineError> {
+        if scans > self.max_scans {
+            return over(
+                format!("JPEG has {scans} scans"),
+                format!("{} scan", self.max_scans),
+                "pipeline.limits.max_scans",
+            );
+        }
+        Ok(())
+    }
+
     /// Refuses an image whose header says it is over a limit.
     pub fn check(&self, width: u32, height: u32, frames: u32) -> Result<(), PipelineError> {
-        let over = |what: String, limit: String, setting: &'static str| {
-            Err(PipelineError::OverLimit {
-                what,
-                limit,
-                setting,
-            })
-        };
         if width == 0 || height == 0 {
             return Err(PipelineError::Undecodable(format!(
                 "the header says {width}x{height}"
@@ -108,5 +153,40 @@ mod tests {
                 .is_err_and(|e| e.to_string().contains("decode"))
         );
         assert!(limits.check(0, 5, 1).is_err());
+    }
+
+    fn probe(width: u32, height: u32, frames: u32, scans: u32) -> Probe {
+        Probe {
+            format: crate::media::FileType::Gif,
+            width,
+            height,
+            frames,
+            orientation: 1,
+            icc: None,
+            cmyk: false,
+            scans,
+        }
+    }
+
+    #[test]
+    fn scans_and_animation_pixels_are_named() {
+        let limits = DecodeLimits::default();
+        assert!(limits.check_probe(&probe(4000, 3000, 1, 100)).is_ok());
+        assert!(limits.check_probe(&probe(1600, 1000, 300, 1)).is_ok());
+        let err = limits
+            .check_probe(&probe(64, 64, 1, 101))
+            .expect_err("scans");
+        assert_eq!(
+            err.to_string(),
+            "JPEG has 101 scans, over the 100 scan limit (setting pipeline.limits.max_scans)"
+        );
+        let err = limits
+            .check_probe(&probe(4000, 4000, 300, 1))
+            .expect_err("frames");
+        assert_eq!(
+            err.to_string(),
+            "animation has 300 frames of 4000x4000 (4800000000 pixels), over the 500000000 \
+             animation pixel limit (setting pipeline.limits.max_animation_pixels)"
+        );
     }
 }

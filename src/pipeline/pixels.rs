@@ -1,7 +1,6 @@
 //! `Pixels`: a decoded still image as 8-bit RGB or RGBA rows, and the whole-image steps
 //! that do not resize: orientation and conversion to sRGB.
 
-use exif::{In, Reader, Tag};
 use image::{DynamicImage, RgbImage, RgbaImage};
 
 /// An 8-bit image, 3 (RGB) or 4 (RGBA) channels, rows packed.
@@ -104,18 +103,4 @@ impl Pixels {
         }
         self
     }
-}
-
-/// The EXIF orientation (1-8) in raw EXIF (TIFF) bytes, or 1 when absent or unreadable.
-pub fn exif_orientation(raw_exif: &[u8]) -> u8 {
-    Reader::new()
-        .read_raw(raw_exif.to_vec())
-        .ok()
-        .and_then(|exif| {
-            exif.get_field(Tag::Orientation, In::PRIMARY)
-                .and_then(|field| field.value.get_uint(0))
-        })
-        .and_then(|value| u8::try_from(value).ok())
-        .filter(|value| (1..=8).contains(value))
-        .unwrap_or(1)
 }

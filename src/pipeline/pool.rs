@@ -1,12 +1,14 @@
-//! The processing pool: a dedicated rayon pool for CPU work, reached from async handlers
+//! The processing pool: dedicated rayon workers for CPU work, reached from async handlers
 //! through a oneshot channel, with a bounded number of jobs running or waiting. A job that
 //! finds the pool full is refused at once (the caller answers 503), never queued without end.
+//! One worker is kept for small jobs, so they keep moving while big ones run.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use super::JobCost;
 use super::decode::panic_message;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,50 +19,84 @@ pub enum PoolError {
     Panicked(String),
 }
 
-#[derive(Debug, Clone)]
-pub struct ProcessingPool {
-    pool: Arc<rayon::ThreadPool>,
+/// One set of workers and the jobs it may hold (running or waiting).
+#[derive(Debug)]
+struct Lane {
+    workers: rayon::ThreadPool,
     slots: Arc<Semaphore>,
     capacity: usize,
 }
 
+impl Lane {
+    fn new(name: &'static str, threads: usize, queue: usize) -> std::io::Result<Self> {
+        let workers = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(move |i| format!("imgate-{name}-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
+            workers,
+            slots: Arc::new(Semaphore::new(threads + queue)),
+            capacity: threads + queue,
+        })
+    }
+
+    fn claim(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.slots).try_acquire_owned().ok()
+    }
+
+    /// Whether a worker would take a job at once.
+    fn has_idle_worker(&self) -> bool {
+        self.capacity - self.slots.available_permits() < self.workers.current_num_threads()
+    }
+}
+
+/// Two lanes: the main one for every job, and one worker kept for small jobs (by their
+/// [`JobCost`]), so an icon never waits behind two bombs.
+#[derive(Debug, Clone)]
+pub struct ProcessingPool {
+    main: Arc<Lane>,
+    small: Arc<Lane>,
+}
+
 impl ProcessingPool {
-    /// `threads` workers (0 = one per core) and room for `queue` more jobs waiting.
+    /// `threads` workers (0 = one per core) and room for `queue` more jobs waiting, plus one
+    /// worker (and as much queue) that only small jobs use.
     pub fn new(threads: usize, queue: usize) -> std::io::Result<Self> {
         let threads = match threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("imgate-pipeline-{i}"))
-            .build()
-            .map_err(std::io::Error::other)?;
-        let capacity = threads + queue;
         Ok(Self {
-            pool: Arc::new(pool),
-            slots: Arc::new(Semaphore::new(capacity)),
-            capacity,
+            main: Arc::new(Lane::new("pipeline", threads, queue)?),
+            small: Arc::new(Lane::new("small", 1, queue)?),
         })
     }
 
     pub fn threads(&self) -> usize {
-        self.pool.current_num_threads()
+        self.main.workers.current_num_threads()
     }
 
-    /// Runs `job` on the pool and waits for it without blocking the caller's thread.
+    /// Runs `job` on the main lane as a job of unknown cost.
     pub async fn run<T, F>(&self, job: F) -> Result<T, PoolError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = Arc::clone(&self.slots)
-            .try_acquire_owned()
-            .map_err(|_| PoolError::Busy {
-                capacity: self.capacity,
-            })?;
+        self.run_costed(JobCost::UNKNOWN, job).await
+    }
+
+    /// Runs `job` on the pool and waits for it without blocking the caller's thread. A small
+    /// job takes an idle main worker, else the small lane, else a place in the main queue;
+    /// any other job takes a place in the main lane. With no place left it is refused.
+    pub async fn run_costed<T, F>(&self, cost: JobCost, job: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (lane, permit) = self.place(cost)?;
         let (done, result) = oneshot::channel();
-        self.pool.spawn(move || {
+        lane.workers.spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_message(&p));
             drop(permit);
             let _ = done.send(outcome);
@@ -69,6 +105,24 @@ impl ProcessingPool {
             Ok(outcome) => outcome.map_err(PoolError::Panicked),
             Err(_) => Err(PoolError::Panicked("the worker went away".into())),
         }
+    }
+
+    fn place(&self, cost: JobCost) -> Result<(Arc<Lane>, OwnedSemaphorePermit), PoolError> {
+        let on = |lane: &Arc<Lane>| lane.claim().map(|permit| (Arc::clone(lane), permit));
+        let placed = if !cost.is_small() {
+            on(&self.main)
+        } else if self.main.has_idle_worker() {
+            on(&self.main).or_else(|| on(&self.small))
+        } else {
+            on(&self.small).or_else(|| on(&self.main))
+        };
+        placed.ok_or(PoolError::Busy {
+            capacity: if cost.is_small() {
+                self.main.capacity + self.small.capacity
+            } else {
+                self.main.capacity
+            },
+        })
     }
 }
 
@@ -104,7 +158,7 @@ mod tests {
             })
             .collect();
         // Both slots are taken once both jobs hold a permit.
-        while pool.slots.available_permits() > 0 {
+        while pool.main.slots.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
         assert_eq!(pool.run(|| 1).await, Err(PoolError::Busy { capacity: 2 }));
@@ -123,5 +177,92 @@ mod tests {
         let result: Result<(), _> = pool.run(|| panic!("codec blew up")).await;
         assert_eq!(result, Err(PoolError::Panicked("codec blew up".into())));
         assert_eq!(pool.run(|| 2).await, Ok(2));
+    }
+
+    /// Holds every place of a lane until `release` is dropped or sent to.
+    fn block(
+        pool: &ProcessingPool,
+        cost: JobCost,
+        jobs: usize,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        Vec<tokio::task::JoinHandle<bool>>,
+    ) {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = Arc::new(std::sync::Mutex::new(wait));
+        let blockers = (0..jobs)
+            .map(|_| {
+                let (pool, wait) = (pool.clone(), Arc::clone(&wait));
+                tokio::spawn(async move {
+                    pool.run_costed(cost, move || {
+                        wait.lock().map(|w| w.recv().is_ok()).unwrap_or(false)
+                    })
+                    .await
+                    .unwrap_or(false)
+                })
+            })
+            .collect();
+        (release, blockers)
+    }
+
+    /// The cost of a job that decodes no image and hashes a few bytes.
+    fn small_job() -> JobCost {
+        JobCost::estimate(b"a few bytes")
+    }
+
+    async fn taken(slots: &Semaphore) {
+        while slots.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn small_jobs_run_while_big_ones_hold_every_main_worker() {
+        let pool = ProcessingPool::new(1, 0).expect("pool");
+        let (release_big, big) = block(&pool, JobCost::UNKNOWN, 1);
+        taken(&pool.main.slots).await;
+        assert_eq!(
+            pool.run_costed(JobCost::UNKNOWN, || 1).await,
+            Err(PoolError::Busy { capacity: 1 }),
+            "a big job finds the main lane full"
+        );
+        let name = pool
+            .run_costed(small_job(), || {
+                std::thread::current().name().map(str::to_owned)
+            })
+            .await;
+        assert!(
+            name.expect("ran")
+                .expect("named")
+                .starts_with("imgate-small-")
+        );
+        let (release_small, small) = block(&pool, small_job(), 1);
+        taken(&pool.small.slots).await;
+        assert_eq!(
+            pool.run_costed(small_job(), || 1).await,
+            Err(PoolError::Busy { capacity: 2 }),
+            "with both lanes full even a small job is refused"
+        );
+        for (release, blockers) in [(release_big, big), (release_small, small)] {
+            release.send(()).expect("release");
+            for blocker in blockers {
+                assert!(blocker.await.expect("joined"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn small_jobs_use_idle_main_workers_first() {
+        let pool = ProcessingPool::new(2, 0).expect("pool");
+        let name = pool
+            .run_costed(small_job(), || {
+                std::thread::current().name().map(str::to_owned)
+            })
+            .await;
+        assert!(
+            name.expect("ran")
+                .expect("named")
+                .starts_with("imgate-pipeline-")
+        );
     }
 }

@@ -5,8 +5,7 @@ use std::io::Cursor;
 
 use image::ImageDecoder;
 
-use super::pixels::exif_orientation;
-use super::{PipelineError, chunks, jpeg};
+use super::{PipelineError, chunks, exif, jpeg};
 use crate::media::FileType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +20,8 @@ pub struct Probe {
     pub icc: Option<Vec<u8>>,
     /// A JPEG in CMYK or YCCK, which only the general decoder reads.
     pub cmyk: bool,
+    /// Scans of a JPEG (each is a pass over every block when decoding); 1 otherwise.
+    pub scans: u32,
 }
 
 impl Probe {
@@ -63,9 +64,10 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe, PipelineError> {
         width: layout.width,
         height: layout.height,
         frames: 1,
-        orientation: layout.exif(bytes).map_or(1, exif_orientation),
+        orientation: exif::first_readable(layout.exif_blocks(bytes)),
         icc: layout.icc(bytes),
         cmyk: layout.components == 4,
+        scans: layout.scans,
     })
 }
 
@@ -73,15 +75,15 @@ fn probe_png(bytes: &[u8]) -> Result<Probe, PipelineError> {
     let mut decoder =
         image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
     let (width, height) = decoder.dimensions();
-    let exif = decoder.exif_metadata().map_err(undecodable)?;
     Ok(Probe {
         format: FileType::Png,
         width,
         height,
         frames: 1,
-        orientation: exif.as_deref().map_or(1, exif_orientation),
+        orientation: exif::first_readable(exif::png_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
+        scans: 1,
     })
 }
 
@@ -98,13 +100,13 @@ fn probe_gif(bytes: &[u8]) -> Result<Probe, PipelineError> {
         orientation: 1,
         icc: None,
         cmyk: false,
+        scans: 1,
     })
 }
 
 fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
     let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
     let (width, height) = decoder.dimensions();
-    let exif = decoder.exif_metadata().map_err(undecodable)?;
     Ok(Probe {
         format: FileType::Webp,
         width,
@@ -114,8 +116,44 @@ fn probe_webp(bytes: &[u8]) -> Result<Probe, PipelineError> {
         } else {
             1
         },
-        orientation: exif.as_deref().map_or(1, exif_orientation),
+        orientation: exif::first_readable(exif::webp_blocks(bytes)),
         icc: decoder.icc_profile().map_err(undecodable)?,
         cmyk: false,
+        scans: 1,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
+        std::fs::read(path.join(name)).expect("fixture")
+    }
+
+    #[test]
+    fn a_webp_exif_chunk_cut_by_the_end_of_the_file_still_orients() {
+        let mut webp = fixture("exif-past-end.webp");
+        let at = webp
+            .windows(4)
+            .rposition(|w| w == b"EXIF")
+            .expect("EXIF chunk");
+        webp[at + 4..at + 8].copy_from_slice(&0x00FF_FFFFu32.to_le_bytes());
+        let probed = probe(&webp, FileType::Webp).expect("probes");
+        assert_eq!(probed.orientation, 6);
+    }
+
+    #[test]
+    fn a_png_with_two_exif_chunks_probes_and_decodes() {
+        let png = fixture("exif-subifd-next.png");
+        let at = png.windows(4).position(|w| w == b"eXIf").expect("eXIf") - 4;
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().expect("length")) as usize;
+        let twice = [&png[..at], &png[at..at + 12 + len], &png[at..]].concat();
+        let probed = probe(&twice, FileType::Png).expect("probes");
+        assert_eq!(probed.orientation, 6);
+        let limits = super::super::DecodeLimits::default();
+        let pixels = super::super::decode(&twice, &probed, &limits, 1).expect("decodes");
+        assert_eq!((pixels.width, pixels.height), (80, 120));
+    }
 }

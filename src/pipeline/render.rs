@@ -3,7 +3,8 @@
 //! already upright, sRGB and free of metadata, so none of that is redone.
 
 use super::{
-    DecodeLimits, Effort, Output, PipelineError, Pixels, decode, encode, fit_within, probe,
+    Deadline, DecodeLimits, Effort, Output, PipelineError, Pixels, decode, encode, fit_within,
+    probe,
 };
 use crate::media::FileType;
 
@@ -26,8 +27,10 @@ pub fn render(
     quality: u8,
     limits: &DecodeLimits,
 ) -> Result<Output, PipelineError> {
+    let deadline = Deadline::start(limits.max_job_time);
     let probe = probe(bytes, stored)?;
     limits.check(probe.width, probe.height, 1)?;
+    limits.check_scans(probe.scans)?;
     let min_side = match operation {
         Operation::Fit { width, height } => {
             fit_scale_need(probe.width, probe.height, width, height)
@@ -36,11 +39,13 @@ pub fn render(
         Operation::Identity => u32::MAX,
     };
     let pixels = decode(bytes, &probe, limits, min_side)?;
+    deadline.check("decoding")?;
     let shaped = match operation {
         Operation::Fit { width, height } => fit_inside(pixels, width, height),
         Operation::Fill { width, height } => fill(&pixels, width, height),
         Operation::Identity => pixels,
     };
+    deadline.check("resizing")?;
     let format = if format == FileType::Gif {
         FileType::Png
     } else {

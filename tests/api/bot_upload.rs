@@ -277,7 +277,7 @@ async fn a_50_mb_body_is_refused_before_it_is_read() {
 
 /// Each file in `fixtures/bad/`, uploaded as a bot icon of its extension's type, with the
 /// code and a fragment of the message it must get.
-const BAD_FIXTURES: [(&str, u16, u64, &str); 13] = [
+const BAD_FIXTURES: [(&str, u16, u64, &str); 16] = [
     ("empty.png", 400, 40000, "data is empty"),
     (
         "html.jpg",
@@ -320,6 +320,25 @@ const BAD_FIXTURES: [(&str, u16, u64, &str); 13] = [
         422,
         50001,
         "animation has 400 frames, over the 300 frame limit",
+    ),
+    (
+        "no-scan-data.jpg",
+        422,
+        50001,
+        "JPEG is truncated: scan 1 has no image data",
+    ),
+    (
+        "many-scans.jpg",
+        422,
+        50001,
+        "JPEG has 1000 scans, over the 100 scan limit (setting pipeline.limits.max_scans)",
+    ),
+    (
+        "animation-pixels.gif",
+        422,
+        50001,
+        "animation has 40 frames of 4000x4000 (640000000 pixels), over the 500000000 animation \
+         pixel limit (setting pipeline.limits.max_animation_pixels)",
     ),
 ];
 

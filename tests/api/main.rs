@@ -14,6 +14,7 @@ mod client_terminal;
 mod crash;
 mod health;
 mod helpers;
+mod hostile;
 mod imagex;
 mod imagex_refusals;
 mod imagex_signed;
