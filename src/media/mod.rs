@@ -5,4 +5,4 @@ mod file_type;
 mod sniff;
 
 pub use file_type::{Category, FileType};
-pub use sniff::{Detected, TypeMismatch, resolve, sniff};
+pub use sniff::{Detected, Sniffer, TypeMismatch, resolve, resolve_detected, sniff};

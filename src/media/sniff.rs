@@ -49,32 +49,83 @@ const MAGIC: [(&[u8], Detected); 15] = [
 /// Identifies the bytes. Binary signatures win over text; text that a
 /// browser would treat as markup is never plain text.
 pub fn sniff(bytes: &[u8]) -> Detected {
-    if bytes.is_empty() {
-        return Detected::Empty;
-    }
-    if let Some((_, found)) = MAGIC.iter().find(|(sig, _)| bytes.starts_with(sig)) {
-        return *found;
-    }
-    if let Some(found) = container(bytes) {
-        return Detected::File(found);
-    }
-    if is_text(bytes) {
-        return markup(bytes).map_or(Detected::File(FileType::Txt), Detected::Markup);
-    }
-    // Checked after text so that a page quoting "%PDF-" is not a PDF.
-    if find(&bytes[..bytes.len().min(HEAD)], b"%PDF-").is_some() {
-        return Detected::File(FileType::Pdf);
-    }
-    Detected::Unrecognised
+    let mut sniffer = Sniffer::default();
+    sniffer.update(bytes);
+    sniffer.finish()
 }
 
-/// WebP (RIFF), ZIP or docx, and tar.
-fn container(b: &[u8]) -> Option<FileType> {
+/// Identifies bytes that arrive in pieces, holding a few KiB whatever their size: the
+/// head (signatures sit in its first 1 KiB), whether everything so far is text, and for
+/// a ZIP whether an entry names a `word/` path. Feeding the whole file in any pieces
+/// gives what [`sniff`] gives for it.
+#[derive(Debug, Default)]
+pub struct Sniffer {
+    head: Vec<u8>,
+    len: u64,
+    text: TextCheck,
+    opening: Opening,
+    zip: ZipScan,
+}
+
+impl Sniffer {
+    pub fn update(&mut self, chunk: &[u8]) {
+        let keep = HEAD.saturating_sub(self.head.len()).min(chunk.len());
+        self.head.extend_from_slice(&chunk[..keep]);
+        self.opening.update(chunk);
+        self.text.update(chunk);
+        if self.head.len() < 4 || is_zip(&self.head) {
+            self.zip.update(chunk);
+        }
+        self.len += chunk.len() as u64;
+    }
+
+    /// Bytes seen so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(self) -> Detected {
+        let head = &self.head;
+        if self.len == 0 {
+            return Detected::Empty;
+        }
+        if let Some((_, found)) = MAGIC.iter().find(|(sig, _)| head.starts_with(sig)) {
+            return *found;
+        }
+        let word_entry = is_zip(head) && self.zip.finish();
+        if let Some(found) = container(head, word_entry) {
+            return Detected::File(found);
+        }
+        if self.text.finish() {
+            let opening = self.opening.finish();
+            return markup(&opening, head).map_or(Detected::File(FileType::Txt), Detected::Markup);
+        }
+        // Checked after text so that a page quoting "%PDF-" is not a PDF.
+        if find(head, b"%PDF-").is_some() {
+            return Detected::File(FileType::Pdf);
+        }
+        Detected::Unrecognised
+    }
+}
+
+fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// WebP (RIFF), ZIP or docx (`word_entry`: an entry under `word/`), and tar.
+fn container(b: &[u8], word_entry: bool) -> Option<FileType> {
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
         Some(FileType::Webp)
-    } else if b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") {
-        let docx = has_word_entry(b);
-        Some(if docx { FileType::Docx } else { FileType::Zip })
+    } else if is_zip(b) {
+        Some(if word_entry {
+            FileType::Docx
+        } else {
+            FileType::Zip
+        })
     } else if b.get(257..262) == Some(b"ustar") {
         Some(FileType::Tar)
     } else {
@@ -82,50 +133,191 @@ fn container(b: &[u8]) -> Option<FileType> {
     }
 }
 
-/// True when any ZIP local file header names an entry under `word/`.
-fn has_word_entry(b: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(pos) = find(&b[at..], b"PK\x03\x04") {
-        let header = at + pos;
-        let name_len = b
-            .get(header + 26..header + 28)
-            .map_or(0, |n| usize::from(u16::from_le_bytes([n[0], n[1]])));
-        let name = b
-            .get(header + 30..header + 30 + name_len)
-            .unwrap_or_default();
-        if name.starts_with(b"word/") {
-            return true;
+/// The first bytes of the text after a BOM at the very start and any leading whitespace,
+/// which say whether it opens as markup.
+#[derive(Debug, Default)]
+struct Opening {
+    /// The first bytes of the file while they may still be a BOM.
+    start: Vec<u8>,
+    started: bool,
+    past_whitespace: bool,
+    window: Vec<u8>,
+}
+
+impl Opening {
+    /// Bytes of the opening kept: enough for the longest tag looked for.
+    const LEN: usize = 16;
+
+    fn update(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        if !self.started {
+            let take = (BOM.len() - self.start.len()).min(rest.len());
+            self.start.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.start.len() < BOM.len() {
+                return;
+            }
+            self.begin();
         }
-        at = header + 4;
+        self.feed(rest);
     }
-    false
+
+    /// Decides whether the first bytes were a BOM: if not, they are text like the rest.
+    fn begin(&mut self) {
+        self.started = true;
+        let start = std::mem::take(&mut self.start);
+        if start != BOM {
+            self.feed(&start);
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut bytes = bytes;
+        if !self.past_whitespace {
+            match bytes.iter().position(|c| !c.is_ascii_whitespace()) {
+                Some(i) => {
+                    self.past_whitespace = true;
+                    bytes = &bytes[i..];
+                }
+                None => return,
+            }
+        }
+        let room = Self::LEN - self.window.len();
+        self.window
+            .extend_from_slice(&bytes[..room.min(bytes.len())]);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if !self.started {
+            self.begin();
+        }
+        self.window
+    }
 }
 
-/// UTF-8 (after an optional BOM) with no control characters but tab, line
-/// feed, carriage return and form feed.
-fn is_text(bytes: &[u8]) -> bool {
-    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    std::str::from_utf8(body).is_ok_and(|s| {
-        s.chars()
-            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c'))
-    })
+/// Whether any ZIP local file header names an entry under `word/`, over bytes that
+/// arrive in pieces. A header is judged once its whole name has arrived; one whose name
+/// runs past the end names nothing.
+#[derive(Debug, Default)]
+struct ZipScan {
+    /// Bytes not yet judged: from the first header whose name has not all arrived, or
+    /// the last three bytes (a signature may be cut between pieces).
+    pending: Vec<u8>,
+    found: bool,
 }
 
-/// What kind of active markup the text opens with, if any.
-fn markup(bytes: &[u8]) -> Option<&'static str> {
-    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let text = &body[body.iter().position(|c| !c.is_ascii_whitespace())?..];
-    let opens = |tag: &[u8]| text.len() >= tag.len() && text[..tag.len()].eq_ignore_ascii_case(tag);
+impl ZipScan {
+    const SIGNATURE: &[u8] = b"PK\x03\x04";
+
+    fn update(&mut self, chunk: &[u8]) {
+        if self.found {
+            return;
+        }
+        if self.pending.is_empty() {
+            match Self::scan(chunk, false) {
+                None => self.found = true,
+                Some(from) => self.pending = chunk[from..].to_vec(),
+            }
+            return;
+        }
+        self.pending.extend_from_slice(chunk);
+        match Self::scan(&self.pending, false) {
+            None => {
+                self.found = true;
+                self.pending = Vec::new();
+            }
+            Some(from) => drop(self.pending.drain(..from)),
+        }
+    }
+
+    /// Judges the headers in `bytes` (at the end, those cut short too): `None` when one
+    /// names a `word/` entry, else where the bytes still to judge start.
+    fn scan(bytes: &[u8], at_end: bool) -> Option<usize> {
+        let mut at = 0;
+        while let Some(pos) = find(&bytes[at..], Self::SIGNATURE) {
+            let header = at + pos;
+            let name = bytes
+                .get(header + 26..header + 28)
+                .map(|n| usize::from(u16::from_le_bytes([n[0], n[1]])))
+                .and_then(|len| bytes.get(header + 30..header + 30 + len));
+            match name {
+                Some(name) if name.starts_with(b"word/") => return None,
+                // Its name is still on its way: judge it with the next piece.
+                None if !at_end => return Some(header),
+                _ => at = header + 4,
+            }
+        }
+        Some(at.max(bytes.len().saturating_sub(Self::SIGNATURE.len() - 1)))
+    }
+
+    fn finish(self) -> bool {
+        self.found || Self::scan(&self.pending, true).is_none()
+    }
+}
+
+/// UTF-8 with no control characters but tab, line feed, carriage return and form feed,
+/// over bytes that arrive in pieces (a character may be cut between two).
+#[derive(Debug)]
+struct TextCheck {
+    ok: bool,
+    /// The start of a character cut at the end of the last piece.
+    carry: Vec<u8>,
+}
+
+impl Default for TextCheck {
+    fn default() -> Self {
+        Self {
+            ok: true,
+            carry: Vec::new(),
+        }
+    }
+}
+
+impl TextCheck {
+    fn update(&mut self, chunk: &[u8]) {
+        if !self.ok {
+            return;
+        }
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            chunk
+        } else {
+            joined = [std::mem::take(&mut self.carry).as_slice(), chunk].concat();
+            &joined
+        };
+        let (valid, rest) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, &[][..]),
+            Err(e) if e.error_len().is_none() => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                (std::str::from_utf8(valid).unwrap_or_default(), rest)
+            }
+            Err(_) => {
+                self.ok = false;
+                return;
+            }
+        };
+        self.ok = valid
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c'));
+        self.carry = rest.to_vec();
+    }
+
+    fn finish(self) -> bool {
+        self.ok && self.carry.is_empty()
+    }
+}
+
+/// What kind of active markup the text opens with, if any: `opening` is its start after
+/// a BOM and leading whitespace, `head` the file's first KiB.
+fn markup(opening: &[u8], head: &[u8]) -> Option<&'static str> {
+    let opens =
+        |tag: &[u8]| opening.len() >= tag.len() && opening[..tag.len()].eq_ignore_ascii_case(tag);
     if HTML.iter().any(|tag| opens(tag)) {
         Some("an HTML document")
     } else if opens(b"<svg") {
         Some("an SVG image")
     } else if opens(b"<?xml") {
-        let svg = find(
-            &bytes[..bytes.len().min(HEAD)].to_ascii_lowercase(),
-            b"<svg",
-        )
-        .is_some();
+        let svg = find(&head.to_ascii_lowercase(), b"<svg").is_some();
         Some(if svg {
             "an SVG image"
         } else {
@@ -168,7 +360,12 @@ impl std::error::Error for TypeMismatch {}
 /// it (a PNG declared as jpg is stored as png). A docx declared as zip is
 /// stored as docx. Markup declared as txt is stored as plain text.
 pub fn resolve(declared: FileType, bytes: &[u8]) -> Result<FileType, TypeMismatch> {
-    match sniff(bytes) {
+    resolve_detected(declared, sniff(bytes))
+}
+
+/// [`resolve`], for bytes already identified (by a [`Sniffer`] they streamed through).
+pub fn resolve_detected(declared: FileType, found: Detected) -> Result<FileType, TypeMismatch> {
+    match found {
         Detected::File(FileType::Docx) if declared == FileType::Zip => Ok(FileType::Docx),
         Detected::File(found) if found.category() == declared.category() => Ok(found),
         Detected::Markup(_) if declared == FileType::Txt => Ok(FileType::Txt),
@@ -279,5 +476,58 @@ mod tests {
         for (declared, found, want) in cases {
             assert_eq!(msg(declared, found), format!("declared {want}"));
         }
+    }
+
+    /// Bytes fed in pieces of every size identify as the whole does.
+    #[test]
+    fn pieces_identify_as_the_whole() {
+        let docx_late = [vec![b'x'; 70_000], zip_entry("word/document.xml")].concat();
+        let bom_html = b"\xEF\xBB\xBF \n\t<!DOCTYPE html><p>".to_vec();
+        #[rustfmt::skip]
+        let cases: Vec<Vec<u8>> = vec![
+            [zip_entry("[Content_Types].xml"), zip_entry("word/x.xml")].concat(),
+            [zip_entry("a.txt"), b"PK\x03\x04".to_vec()].concat(),
+            [b"PK\x03\x04".to_vec(), docx_late.clone()].concat(),
+            bom_html,
+            b"\xEF\xBB<html>".to_vec(),
+            b"   \n  <?xml version=\"1.0\"?><svg/>".to_vec(),
+            "w\u{f6}rld \u{1F600} text\n".repeat(300).into_bytes(),
+            b"caf\xC3".to_vec(),
+            tar(),
+            padded(700, b"%PDF-1.7"),
+            b"PK".to_vec(),
+            b"\x89PNG\r\n\x1A\n".to_vec(),
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for bytes in &cases {
+            let whole = sniff(bytes);
+            for round in 0..40 {
+                let mut sniffer = Sniffer::default();
+                let mut at = 0;
+                while at < bytes.len() {
+                    let piece = if round < 3 { round + 1 } else { 1 + next(4096) };
+                    let end = (at + piece).min(bytes.len());
+                    sniffer.update(&bytes[at..end]);
+                    at = end;
+                }
+                assert_eq!(
+                    sniffer.finish(),
+                    whole,
+                    "{round}: {:?}",
+                    &bytes[..bytes.len().min(40)]
+                );
+            }
+        }
+        assert_eq!(sniff(&docx_late), Detected::Unrecognised);
+        assert_eq!(
+            sniff(&[b"PK\x03\x04".to_vec(), docx_late].concat()),
+            Detected::File(Docx)
+        );
     }
 }
