@@ -174,7 +174,8 @@ impl From<IngestError> for ApiError {
             IngestError::Empty
             | IngestError::Base64(_)
             | IngestError::UnknownBizType(_)
-            | IngestError::Conflict(_) => ApiError::BadRequest(error.to_string()),
+            | IngestError::Conflict(_)
+            | IngestError::Changed { .. } => ApiError::BadRequest(error.to_string()),
             IngestError::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
             IngestError::UnknownFileType(_)
             | IngestError::Mismatch(_)
@@ -182,6 +183,7 @@ impl From<IngestError> for ApiError {
             IngestError::Pipeline(e) => e.into(),
             IngestError::Pool(e) => e.into(),
             IngestError::Storage(e) => e.into(),
+            IngestError::Staging(e) => e.into(),
             IngestError::Catalog(e) => e.into(),
             IngestError::InvalidKey(e) => ApiError::internal(e),
         }
@@ -219,6 +221,7 @@ impl From<PoolError> for ApiError {
     fn from(error: PoolError) -> Self {
         match error {
             PoolError::Busy { .. } => ApiError::Busy(error.to_string()),
+            PoolError::OverBudget { .. } => ApiError::Unprocessable(error.to_string()),
             PoolError::Panicked(_) => ApiError::internal(error),
         }
     }

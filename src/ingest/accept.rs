@@ -9,7 +9,16 @@ use crate::pipeline::{self, PipelineSettings};
 /// Checks the bytes against the declared type and the biz type's rules, and answers the
 /// type to store them as.
 pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType, IngestError> {
-    let found = media::resolve(declared, bytes)?;
+    accept_detected(biz, declared, media::sniff(bytes))
+}
+
+/// [`accept`], for bytes already identified (streamed through a `media::Sniffer`).
+pub fn accept_detected(
+    biz: BizType,
+    declared: FileType,
+    detected: Detected,
+) -> Result<FileType, IngestError> {
+    let found = media::resolve_detected(declared, detected)?;
     if biz.accepts(found.category()) {
         Ok(found)
     } else {
@@ -23,12 +32,20 @@ pub fn accept(biz: BizType, declared: FileType, bytes: &[u8]) -> Result<FileType
 
 /// The type a file name's extension declares, or, without one, the type of the bytes.
 pub fn declared_type(name: &str, bytes: &[u8]) -> Result<FileType, IngestError> {
+    declared_or_detected(name, || media::sniff(bytes))
+}
+
+/// The type a file name's extension declares, or, without one, the type `detected` says.
+pub fn declared_or_detected(
+    name: &str,
+    detected: impl FnOnce() -> Detected,
+) -> Result<FileType, IngestError> {
     let name = name.rsplit('/').next().unwrap_or(name);
     if let Some((_, ext)) = name.rsplit_once('.') {
         return FileType::from_extension(ext)
             .ok_or_else(|| IngestError::UnknownFileType(ext.to_owned()));
     }
-    match media::sniff(bytes) {
+    match detected() {
         Detected::File(found) => Ok(found),
         _ => Err(IngestError::UnknownFileType(
             "(none, and the bytes are not a supported type)".into(),

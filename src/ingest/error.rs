@@ -1,6 +1,6 @@
 //! Why bytes a client sent did not become an object.
 
-use super::Base64Error;
+use super::{Base64Error, StagingError};
 use crate::biz::BizType;
 use crate::catalog::CatalogError;
 use crate::media::TypeMismatch;
@@ -37,12 +37,22 @@ pub enum IngestError {
     },
     #[error("{0}")]
     Conflict(String),
+    #[error(
+        "the bytes of `{origin}` changed after the upload was completed (CRC32 {then} then, {now} now); upload it again"
+    )]
+    Changed {
+        origin: String,
+        then: String,
+        now: String,
+    },
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Pool(#[from] PoolError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Staging(#[from] StagingError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     /// A key imgate made itself is not a valid object key (a bug, not the client's fault).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{
-    IngestError, Placement, PreparedFile, declared_type, decode_base64, estimate_cost, new_stem,
-    prepare, store_object, store_variant,
+    IngestError, Placement, Prepared, PreparedFile, StagedFile, Staging, declared_type,
+    decode_base64, estimate_cost, new_stem, prepare,
 };
 use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord};
@@ -20,10 +20,12 @@ use crate::storage::{ObjectKey, Storage, read_all};
 /// the CPU work runs on.
 #[derive(Debug, Clone)]
 pub struct Ingest {
-    catalog: Catalog,
-    storage: Arc<dyn Storage>,
-    pool: ProcessingPool,
-    settings: Arc<PipelineSettings>,
+    pub(super) catalog: Catalog,
+    pub(super) storage: Arc<dyn Storage>,
+    /// Where the ImageX flow's bytes wait for their commit.
+    pub(super) staging: Staging,
+    pub(super) pool: ProcessingPool,
+    pub(super) settings: Arc<PipelineSettings>,
 }
 
 /// What a client sent.
@@ -33,6 +35,16 @@ pub enum Source {
     Bytes(Vec<u8>),
     /// The Base64 method's `data`, decoded on the processing pool and refused unread when
     /// it would decode to more than `limit` bytes.
+    Base64 { data: String, limit: u64 },
+    /// A file the upload host staged: read whole only when it is an image (once the pool
+    /// admits it), streamed otherwise.
+    Staged(StagedFile),
+}
+
+/// What a request brought, in memory.
+#[derive(Debug)]
+enum Loaded {
+    Bytes(Vec<u8>),
     Base64 { data: String, limit: u64 },
 }
 
@@ -72,12 +84,14 @@ impl Ingest {
     pub fn new(
         catalog: Catalog,
         storage: Arc<dyn Storage>,
+        staging: Staging,
         pool: ProcessingPool,
         settings: Arc<PipelineSettings>,
     ) -> Self {
         Self {
             catalog,
             storage,
+            staging,
             pool,
             settings,
         }
@@ -94,25 +108,20 @@ impl Ingest {
             origin,
             source,
         } = object;
-        let settings = Arc::clone(&self.settings);
-        let cost = match &source {
-            Source::Bytes(bytes) => JobCost::estimate(bytes),
-            Source::Base64 { data, .. } => estimate_cost(data),
+        let prepared = match source {
+            Source::Staged(file) => {
+                let origin = origin.as_deref().unwrap_or_default();
+                self.prepare_staged(biz, declared, &file, origin).await?
+            }
+            Source::Bytes(bytes) => {
+                self.prepare_in_memory(biz, declared, Loaded::Bytes(bytes))
+                    .await?
+            }
+            Source::Base64 { data, limit } => {
+                let loaded = Loaded::Base64 { data, limit };
+                self.prepare_in_memory(biz, declared, loaded).await?
+            }
         };
-        let prepared = self
-            .pool
-            .run_costed(cost, move || {
-                let bytes = match source {
-                    Source::Bytes(bytes) => bytes,
-                    Source::Base64 { data, limit } => decode_base64(&data, limit)?,
-                };
-                let declared = match declared {
-                    Declared::Type(file_type) => file_type,
-                    Declared::Name(name) => declared_type(&name, &bytes)?,
-                };
-                prepare(biz, declared, bytes, &settings)
-            })
-            .await??;
         let stem = stem.unwrap_or_else(|| new_stem(biz.name()));
         let placement = Placement {
             stem: &stem,
@@ -120,7 +129,43 @@ impl Ingest {
             owner: &owner,
             origin: origin.as_deref(),
         };
-        store_object(self.storage.as_ref(), &self.catalog, placement, prepared).await
+        self.store_object(placement, prepared).await
+    }
+
+    /// Bytes a request brought (whole, or as Base64 text): checked and processed on the
+    /// pool, within its memory budget.
+    async fn prepare_in_memory(
+        &self,
+        biz: BizType,
+        declared: Declared,
+        loaded: Loaded,
+    ) -> Result<Prepared, IngestError> {
+        let max_decode = self.settings.limits.max_decode_bytes;
+        let cost = match &loaded {
+            Loaded::Bytes(bytes) => JobCost::estimate(bytes)
+                .capped(max_decode)
+                .holding(bytes.len() as u64),
+            Loaded::Base64 { data, .. } => {
+                let text = data.len() as u64;
+                estimate_cost(data)
+                    .capped(max_decode)
+                    .holding(text + text / 4 * 3)
+            }
+        };
+        let settings = Arc::clone(&self.settings);
+        self.pool
+            .run_costed(cost, move || {
+                let bytes = match loaded {
+                    Loaded::Bytes(bytes) => bytes,
+                    Loaded::Base64 { data, limit } => decode_base64(&data, limit)?,
+                };
+                let declared = match declared {
+                    Declared::Type(file_type) => file_type,
+                    Declared::Name(name) => declared_type(&name, &bytes)?,
+                };
+                prepare(biz, declared, bytes, &settings)
+            })
+            .await?
     }
 
     /// Deletes the original `key` and every variant of it: the stored files first, then
@@ -148,20 +193,24 @@ impl Ingest {
     }
 
     /// Makes the variant `spec` of the stored original `base`, stores it under `key` and
-    /// records it; answers its record and bytes.
+    /// records it; answers its record and bytes. The original is read once the job's
+    /// memory (its size and decoded pixels, from its record) fits in the budget.
     pub async fn make_variant(
         &self,
         base: &ObjectRecord,
         key: &str,
         spec: VariantSpec,
     ) -> Result<(ObjectRecord, Bytes), IngestError> {
+        let pixels = base.width.unwrap_or(0).max(0) as u64 * base.height.unwrap_or(0).max(0) as u64;
+        let cost = JobCost::of_pixels(pixels)
+            .capped(self.settings.limits.max_decode_bytes)
+            .holding(base.size.max(0) as u64);
+        let reservation = self.pool.reserve(cost).await?;
         let bytes = read_all(self.storage.as_ref(), &ObjectKey::parse(&base.uri)?).await?;
         let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
         let limits = self.settings.limits;
-        let cost = JobCost::estimate(&bytes);
-        let file = self
-            .pool
-            .run_costed(cost, move || {
+        let file = reservation
+            .run(move || {
                 let VariantSpec {
                     operation,
                     format,
@@ -171,8 +220,8 @@ impl Ingest {
                     .map(PreparedFile::from_output)
             })
             .await??;
-        let body = file.bytes.clone();
-        let record = store_variant(self.storage.as_ref(), &self.catalog, key, base, file).await?;
+        let body = file.bytes().cloned().unwrap_or_default();
+        let record = self.store_variant(key, base, file).await?;
         Ok((record, body))
     }
 }

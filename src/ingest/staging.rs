@@ -9,10 +9,10 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 use tokio::sync::mpsc;
 
-use crate::storage::{ObjectKey, Storage, StorageError, read_all};
+use crate::storage::{ByteStream, CopySource, ObjectKey, Storage, StorageError, read_all};
 
 /// Body chunks buffered between the request and the store.
 const CHANNEL_CHUNKS: usize = 8;
@@ -32,6 +32,17 @@ pub enum StagingError {
     BadId,
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// A staged file as a commit reads it: the upload's whole body (no parts), or the parts
+/// the complete listed, in order, with their sizes; and what the upload host confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    pub upload_id: String,
+    /// Part numbers and sizes; empty for a direct upload.
+    pub parts: Vec<(i64, u64)>,
+    pub size: u64,
+    pub crc32: u32,
 }
 
 /// Size and CRC32 of a staged body.
@@ -125,24 +136,74 @@ impl Staging {
         Ok(self.store.delete_all(&Self::prefix(upload_id)?).await?)
     }
 
-    /// Reads the staged file of `size` bytes (a capacity hint): the whole file when
-    /// `parts` is empty, else those parts joined in the order given.
-    pub async fn read(
-        &self,
-        upload_id: &str,
-        parts: &[i64],
-        size: usize,
-    ) -> Result<Vec<u8>, StagingError> {
-        if parts.is_empty() {
-            let bytes = read_all(self.store.as_ref(), &Self::key(upload_id, None)?).await?;
-            return Ok(bytes.into());
+    /// The keys of a staged file's pieces, with their sizes, in order.
+    fn pieces(&self, file: &StagedFile) -> Result<Vec<(ObjectKey, u64)>, StagingError> {
+        if file.parts.is_empty() {
+            return Ok(vec![(Self::key(&file.upload_id, None)?, file.size)]);
         }
-        let mut out = Vec::with_capacity(size);
-        for &part in parts {
-            let key = Self::key(upload_id, Some(part))?;
+        file.parts
+            .iter()
+            .map(|&(number, size)| Ok((Self::key(&file.upload_id, Some(number))?, size)))
+            .collect()
+    }
+
+    /// The staged file's bytes as one stream, read piece by piece as it is consumed.
+    pub fn stream(&self, file: &StagedFile) -> Result<ByteStream, StagingError> {
+        let store = Arc::clone(&self.store);
+        let keys: Vec<ObjectKey> = self.pieces(file)?.into_iter().map(|(k, _)| k).collect();
+        let opened = stream::iter(keys).then(move |key| {
+            let store = Arc::clone(&store);
+            async move {
+                let read = store.get(&key, None).await.map_err(io::Error::other)?;
+                Ok::<_, io::Error>(read.body)
+            }
+        });
+        Ok(opened.try_flatten().boxed())
+    }
+
+    /// The staged file whole, in memory (for files the pipeline decodes).
+    pub async fn read(&self, file: &StagedFile) -> Result<Vec<u8>, StagingError> {
+        let mut out = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+        for (key, _) in self.pieces(file)? {
             out.extend_from_slice(&read_all(self.store.as_ref(), &key).await?);
         }
         Ok(out)
+    }
+
+    /// The first `n` bytes of the staged file (or all of it, when shorter).
+    pub async fn head(&self, file: &StagedFile, n: usize) -> Result<Vec<u8>, StagingError> {
+        let mut body = self.stream(file)?;
+        let mut head = Vec::with_capacity(n.min(1 << 20));
+        while head.len() < n {
+            match body.next().await {
+                Some(chunk) => {
+                    let chunk = chunk.map_err(read_error)?;
+                    head.extend_from_slice(&chunk[..chunk.len().min(n - head.len())]);
+                }
+                None => break,
+            }
+        }
+        Ok(head)
+    }
+
+    /// Where the staged file's pieces can be copied from inside the store, when it can.
+    pub fn copy_sources(&self, file: &StagedFile) -> Option<Vec<CopySource>> {
+        let pieces = self.pieces(file).ok()?;
+        pieces
+            .iter()
+            .map(|(key, size)| self.store.copy_source(key, *size))
+            .collect()
+    }
+}
+
+/// What an error in the middle of reading a staged file means: the store's own error when
+/// opening a piece failed; a body cut off part way is the store being unavailable.
+pub(super) fn read_error(error: io::Error) -> StagingError {
+    match error.downcast::<StorageError>() {
+        Ok(storage) => StagingError::Storage(storage),
+        Err(cut) => StagingError::Storage(StorageError::Unavailable(format!(
+            "reading staged bytes stopped: {cut}"
+        ))),
     }
 }
 
@@ -254,10 +315,27 @@ mod tests {
                 crc32: crc32fast::hash(b"hello ")
             }
         );
-        let whole = staging.read("ab12", &[1, 2], 11).await.expect("read");
-        assert_eq!(whole, b"hello world");
+        let file = StagedFile {
+            upload_id: "ab12".into(),
+            parts: vec![(1, 6), (2, 5)],
+            size: 11,
+            crc32: crc32fast::hash(b"hello world"),
+        };
+        assert_eq!(staging.read(&file).await.expect("read"), b"hello world");
+        let streamed: Vec<Bytes> = staging
+            .stream(&file)
+            .expect("stream")
+            .try_collect()
+            .await
+            .expect("streamed");
+        assert_eq!(
+            streamed.concat(),
+            b"hello world",
+            "the stream is the parts in order"
+        );
+        assert_eq!(staging.head(&file, 8).await.expect("head"), b"hello wo");
         staging.remove_parts("ab12").await.expect("remove parts");
-        assert!(staging.read("ab12", &[1], 0).await.is_err());
+        assert!(staging.read(&file).await.is_err());
         staging
             .write("ab12", None, body(&[b"whole"]), (100, ""), None)
             .await
@@ -294,10 +372,13 @@ mod tests {
             wrong,
             Err(StagingError::CrcMismatch { expected: 1, .. })
         ));
-        assert_eq!(
-            staging.read("cd34", &[], 0).await.expect("still there"),
-            b"keep"
-        );
+        let whole = StagedFile {
+            upload_id: "cd34".into(),
+            parts: Vec::new(),
+            size: 4,
+            crc32: crc32fast::hash(b"keep"),
+        };
+        assert_eq!(staging.read(&whole).await.expect("still there"), b"keep");
         assert_eq!(store.list("").await.expect("list").len(), 1);
         assert!(matches!(
             staging

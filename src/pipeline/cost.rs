@@ -1,41 +1,79 @@
 //! What a processing job is expected to cost, read from the image's header before the job
-//! is queued, so the pool can keep small jobs moving beside big ones. The estimate is the
-//! pixels decoded: width x height, times frames, times the scans of a progressive JPEG in
-//! tens; a file that is no image costs its size (it is only checked and hashed). Whatever
-//! the header cannot tell is taken as big.
+//! is queued: the pixel passes (width x height, times frames, times the scans of a
+//! progressive JPEG in tens), so the pool can keep small jobs moving beside big ones; and
+//! the memory decoding needs, so the pool admits no more at once than its memory budget
+//! holds. A file that is no image costs its size. What the header cannot tell is taken as
+//! big.
 
 use super::{Probe, jpeg, probe};
-use crate::media::FileType;
+use crate::media::{self, Category, Detected, FileType};
 
 /// Jobs up to this many pixel passes are small (a 2000x2000 still).
 const SMALL: u64 = 4_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct JobCost(u64);
+/// Bytes of working memory per decoded pixel: the decoded RGBA buffer and the copy the
+/// steps after it (orientation, colour conversion, resizing) make.
+const BYTES_PER_PIXEL: u64 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobCost {
+    passes: u64,
+    memory: u64,
+}
 
 impl JobCost {
     /// A job whose cost the header does not tell.
-    pub const UNKNOWN: Self = Self(u64::MAX);
+    pub const UNKNOWN: Self = Self {
+        passes: u64::MAX,
+        memory: 0,
+    };
 
     pub fn is_small(self) -> bool {
-        self.0 <= SMALL
+        self.passes <= SMALL
+    }
+
+    /// Bytes of memory the job is expected to hold while it runs.
+    pub fn memory(self) -> u64 {
+        self.memory
+    }
+
+    /// The same job with its decoding memory at most `max_decode` (what the decode limits
+    /// let through: a header that claims more is refused by them, with their message).
+    pub fn capped(self, max_decode: u64) -> Self {
+        Self {
+            memory: self.memory.min(max_decode),
+            ..self
+        }
+    }
+
+    /// The same job, also holding `bytes` of input (the file, waiting and while it runs).
+    pub fn holding(self, bytes: u64) -> Self {
+        Self {
+            memory: self.memory.saturating_add(bytes),
+            ..self
+        }
     }
 
     pub fn of_probe(probe: &Probe) -> Self {
         let pixels = u64::from(probe.width) * u64::from(probe.height);
-        let passes = u64::from(probe.scans.div_ceil(10).max(1));
-        Self(
-            pixels
+        let scans = u64::from(probe.scans.div_ceil(10).max(1));
+        // Animations hold the canvas and the frame being decoded.
+        let held = if probe.frames > 1 { 2 } else { 1 };
+        Self {
+            passes: pixels
                 .saturating_mul(u64::from(probe.frames.max(1)))
-                .saturating_mul(passes),
-        )
+                .saturating_mul(scans),
+            memory: pixels.saturating_mul(BYTES_PER_PIXEL * held),
+        }
     }
 
     /// The cost of processing a file from its bytes, or from only its first bytes: the
-    /// header says the size even where the rest is not there.
+    /// header says the size even where the rest is not there. The bytes themselves are
+    /// not counted ([`JobCost::holding`] adds them).
     pub fn estimate(head: &[u8]) -> Self {
-        let Some(format) = image_format(head) else {
-            return Self::of_bytes(head.len() as u64);
+        let format = match media::sniff(head) {
+            Detected::File(found) if found.category() == Category::Image => found,
+            _ => return Self::of_bytes(head.len() as u64),
         };
         if let Ok(probed) = probe(head, format) {
             return Self::of_probe(&probed);
@@ -45,27 +83,25 @@ impl JobCost {
             FileType::Png => png_size(head),
             _ => None,
         };
-        size.map_or(Self::UNKNOWN, |(w, h)| Self(u64::from(w) * u64::from(h)))
+        size.map_or(Self::UNKNOWN, |(w, h)| {
+            Self::of_pixels(u64::from(w) * u64::from(h))
+        })
+    }
+
+    /// A still of `pixels` pixels.
+    pub fn of_pixels(pixels: u64) -> Self {
+        Self {
+            passes: pixels,
+            memory: pixels.saturating_mul(BYTES_PER_PIXEL),
+        }
     }
 
     /// A job that only checks and hashes `len` bytes (no image to decode).
     pub fn of_bytes(len: u64) -> Self {
-        Self(len)
-    }
-}
-
-/// The image format the bytes start like, if any.
-fn image_format(head: &[u8]) -> Option<FileType> {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(FileType::Jpeg)
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(FileType::Png)
-    } else if head.starts_with(b"GIF8") {
-        Some(FileType::Gif)
-    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
-        Some(FileType::Webp)
-    } else {
-        None
+        Self {
+            passes: len,
+            memory: 0,
+        }
     }
 }
 

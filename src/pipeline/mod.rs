@@ -4,6 +4,7 @@
 //! the original's metadata is stripped without re-encoding.
 
 mod animated;
+mod budget;
 mod chunks;
 mod cost;
 mod deadline;
@@ -21,6 +22,7 @@ mod render;
 mod resize;
 mod still;
 
+pub use budget::{MemoryBudget, auto_budget};
 pub use cost::JobCost;
 pub use deadline::Deadline;
 pub use decode::{decode, scale_eighths};
@@ -28,7 +30,7 @@ pub use encode::{Effort, encode};
 pub use exif::exif_orientation;
 pub use limits::DecodeLimits;
 pub use pixels::Pixels;
-pub use pool::{PoolError, ProcessingPool};
+pub use pool::{PoolError, ProcessingPool, Reservation};
 pub use probe::{Probe, probe};
 pub use profile::{FormatPolicy, PipelineSettings, Profile, VariantFormat};
 pub use render::{Operation, render};

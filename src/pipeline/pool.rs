@@ -1,7 +1,10 @@
 //! The processing pool: dedicated rayon workers for CPU work, reached from async handlers
 //! through a oneshot channel, with a bounded number of jobs running or waiting. A job that
 //! finds the pool full is refused at once (the caller answers 503), never queued without end.
-//! One worker is kept for small jobs, so they keep moving while big ones run.
+//! One worker is kept for small jobs, so they keep moving while big ones run. Jobs are
+//! admitted within a memory budget: a job waits in its queue place until its memory
+//! estimate fits, and callers reserve before they read a file, so a waiting job holds no
+//! bytes it did not bring.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -9,6 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::JobCost;
+use super::budget::{MemoryBudget, MemoryPermit};
 use super::decode::panic_message;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +21,10 @@ pub enum PoolError {
     Busy { capacity: usize },
     #[error("a processing job failed: {0}")]
     Panicked(String),
+    #[error(
+        "processing needs about {need} bytes of memory, over the {budget} byte memory budget (setting pipeline.memory_budget)"
+    )]
+    OverBudget { need: u64, budget: u64 },
 }
 
 /// One set of workers and the jobs it may hold (running or waiting).
@@ -57,6 +65,15 @@ impl Lane {
 pub struct ProcessingPool {
     main: Arc<Lane>,
     small: Arc<Lane>,
+    memory: MemoryBudget,
+}
+
+/// A place on the pool and the memory a job needs, held until the job has run.
+#[derive(Debug)]
+pub struct Reservation {
+    lane: Arc<Lane>,
+    slot: OwnedSemaphorePermit,
+    memory: MemoryPermit,
 }
 
 impl ProcessingPool {
@@ -70,7 +87,18 @@ impl ProcessingPool {
         Ok(Self {
             main: Arc::new(Lane::new("pipeline", threads, queue)?),
             small: Arc::new(Lane::new("small", 1, queue)?),
+            memory: MemoryBudget::new(0),
         })
+    }
+
+    /// The same pool admitting jobs within `bytes` of memory (0: derived from the machine).
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory = MemoryBudget::new(bytes);
+        self
+    }
+
+    pub fn memory(&self) -> &MemoryBudget {
+        &self.memory
     }
 
     pub fn threads(&self) -> usize {
@@ -94,17 +122,28 @@ impl ProcessingPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let (lane, permit) = self.place(cost)?;
-        let (done, result) = oneshot::channel();
-        lane.workers.spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_message(&p));
-            drop(permit);
-            let _ = done.send(outcome);
-        });
-        match result.await {
-            Ok(outcome) => outcome.map_err(PoolError::Panicked),
-            Err(_) => Err(PoolError::Panicked("the worker went away".into())),
+        self.reserve(cost).await?.run(job).await
+    }
+
+    /// Takes a place for a job of `cost` (refused at once when there is none, or when its
+    /// memory could never fit), then waits until its memory fits in what is left.
+    pub async fn reserve(&self, cost: JobCost) -> Result<Reservation, PoolError> {
+        let need = cost.memory();
+        if !self.memory.fits(need) {
+            return Err(PoolError::OverBudget {
+                need,
+                budget: self.memory.total(),
+            });
         }
+        let (lane, slot) = self.place(cost)?;
+        let memory = self.memory.admit(need).await;
+        Ok(Reservation { lane, slot, memory })
+    }
+
+    /// Jobs running or waiting, and memory held, for the status page and metrics.
+    pub fn load(&self) -> (usize, u64) {
+        let held = |lane: &Lane| lane.capacity - lane.slots.available_permits();
+        (held(&self.main) + held(&self.small), self.memory.in_use())
     }
 
     fn place(&self, cost: JobCost) -> Result<(Arc<Lane>, OwnedSemaphorePermit), PoolError> {
@@ -123,6 +162,28 @@ impl ProcessingPool {
                 self.main.capacity
             },
         })
+    }
+}
+
+impl Reservation {
+    /// Runs `job` in the place reserved and waits for it without blocking the caller's
+    /// thread; the place and the memory are given back when it ends.
+    pub async fn run<T, F>(self, job: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let Reservation { lane, slot, memory } = self;
+        let (done, result) = oneshot::channel();
+        lane.workers.spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_message(&p));
+            drop((slot, memory));
+            let _ = done.send(outcome);
+        });
+        match result.await {
+            Ok(outcome) => outcome.map_err(PoolError::Panicked),
+            Err(_) => Err(PoolError::Panicked("the worker went away".into())),
+        }
     }
 }
 

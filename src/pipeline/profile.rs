@@ -114,6 +114,12 @@ pub struct PipelineSettings {
     pub threads: usize,
     /// Jobs that may wait for a thread; beyond them requests get 503. Default 16.
     pub queue: usize,
+    /// Working memory processing jobs may hold at once, in bytes: decoded pixels (an
+    /// estimate from the header) and the files being processed. A job waits in the queue
+    /// until its estimate fits; one that needs more than the whole budget is refused
+    /// (422). 0 derives it from the machine: a quarter of the memory the process may use
+    /// (its cgroup limit, else physical memory), at least 256 MiB. Default 0.
+    pub memory_budget: u64,
     pub limits: DecodeLimits,
     pub icon: Profile,
     pub image: Profile,
@@ -124,6 +130,7 @@ impl Default for PipelineSettings {
         Self {
             threads: 0,
             queue: 16,
+            memory_budget: 0,
             limits: DecodeLimits::default(),
             icon: Profile::icon(),
             image: Profile::image(),

@@ -177,16 +177,19 @@ fn ingest(
     backends: &Backends,
 ) -> Result<(Ingest, Sessions), StartupError> {
     let pool = ProcessingPool::new(settings.pipeline.threads, settings.pipeline.queue)
-        .map_err(io_error("processing pool"))?;
+        .map_err(io_error("processing pool"))?
+        .with_memory_budget(settings.pipeline.memory_budget);
+    let staging = Staging::new(Arc::clone(&backends.staging));
     let ingest = Ingest::new(
         catalog.clone(),
         Arc::clone(&backends.objects),
+        staging.clone(),
         pool,
         Arc::new(settings.pipeline.clone()),
     );
     let sessions = Sessions::new(
         catalog.clone(),
-        Staging::new(Arc::clone(&backends.staging)),
+        staging,
         ingest.clone(),
         session_limits(&settings.imagex),
         settings.imagex.service_id.clone(),

@@ -102,6 +102,15 @@ impl ByteRange {
     }
 }
 
+/// An object a backend can copy from without the bytes passing through imgate: the
+/// bucket and full key of an S3 object, with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+}
+
 /// An object being read: its info and the bytes asked for.
 pub struct ObjectRead {
     pub info: ObjectInfo,
@@ -163,6 +172,21 @@ pub trait Storage: Send + Sync + Debug {
         _everywhere: bool,
     ) -> Result<u64, StorageError> {
         Ok(0)
+    }
+
+    /// Where this backend can be copied from server-side, for `key` of `size` bytes.
+    fn copy_source(&self, _key: &ObjectKey, _size: u64) -> Option<CopySource> {
+        None
+    }
+
+    /// Makes `key` the concatenation of `sources` inside the backend, without the bytes
+    /// passing through imgate; `Ok(false)` when it cannot (the caller then streams them).
+    async fn compose(
+        &self,
+        _key: &ObjectKey,
+        _sources: &[CopySource],
+    ) -> Result<bool, StorageError> {
+        Ok(false)
     }
 
     /// Succeeds when the backend can serve requests (for `/readyz`).

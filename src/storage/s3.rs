@@ -2,6 +2,7 @@
 //! `aws-sdk-s3`. Small bodies go up in one `PutObject`; larger ones stream as a multipart
 //! upload that is aborted if anything fails, so a key holds the whole new object or nothing.
 
+mod copy;
 mod errors;
 mod settings;
 mod upload;
@@ -22,7 +23,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use self::errors::{classify, unavailable};
 pub use self::settings::{MIN_PART_BYTES, S3Settings, ServeMode};
 use super::{
-    ByteRange, ByteStream, ObjectInfo, ObjectKey, ObjectRead, ResponseHeaders, Storage,
+    ByteRange, ByteStream, CopySource, ObjectInfo, ObjectKey, ObjectRead, ResponseHeaders, Storage,
     StorageError,
 };
 
@@ -278,6 +279,22 @@ impl Storage for S3Storage {
             }
         }
         Ok(aborted)
+    }
+
+    fn copy_source(&self, key: &ObjectKey, size: u64) -> Option<CopySource> {
+        Some(CopySource {
+            bucket: self.bucket.clone(),
+            key: self.full_key(key),
+            size,
+        })
+    }
+
+    async fn compose(&self, key: &ObjectKey, sources: &[CopySource]) -> Result<bool, StorageError> {
+        if !copy::can_compose(self, sources) {
+            return Ok(false);
+        }
+        copy::compose(self, key, sources).await?;
+        Ok(true)
     }
 
     async fn check(&self) -> Result<(), StorageError> {

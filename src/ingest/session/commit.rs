@@ -6,11 +6,12 @@
 
 use serde_json::Value;
 
+use super::Crc32;
 use super::lease::Lease;
 use super::{SessionError, Sessions, stem_of};
 use crate::biz::BizType;
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession, UploadState};
-use crate::ingest::{Declared, NewObject, Source};
+use crate::ingest::{Declared, NewObject, Source, StagedFile};
 use crate::pause;
 
 /// Makes a committed file's answer from its StoreUri and its stored object's record.
@@ -115,28 +116,34 @@ impl Sessions {
         Ok(answer)
     }
 
-    /// Reads the staged file back, checks it, and stores it through ingest.
+    /// Stores the staged file through ingest, which reads it back and checks it is the
+    /// file the upload host confirmed.
     async fn store_new(
         &self,
         session: &UploadSession,
         upload: &UploadRecord,
     ) -> Result<ObjectRecord, SessionError> {
-        let parts: Vec<i64> = match upload.chunked_id {
+        let parts = match upload.chunked_id {
             Some(_) => self
                 .catalog
                 .parts(&upload.store_uri)
                 .await?
                 .iter()
-                .map(|p| p.part_number)
+                .map(|p| (p.part_number, p.size.max(0) as u64))
                 .collect(),
             None => Vec::new(),
         };
-        let size = upload
-            .size
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0);
-        let bytes = self.staging.read(&upload.upload_id, &parts, size).await?;
-        check_unchanged(upload, &bytes)?;
+        let crc32 = upload
+            .crc32
+            .as_deref()
+            .and_then(|crc| crc.parse::<Crc32>().ok())
+            .ok_or_else(|| SessionError::Corrupt(format!("`{}` has no CRC32", upload.store_uri)))?;
+        let file = StagedFile {
+            upload_id: upload.upload_id.clone(),
+            parts,
+            size: upload.size.unwrap_or(0).max(0) as u64,
+            crc32: crc32.0,
+        };
         let uri = &upload.store_uri;
         let records = self
             .ingest
@@ -146,7 +153,7 @@ impl Sessions {
                 declared: Declared::Name(uri.clone()),
                 stem: Some(stem_of(uri).to_owned()),
                 origin: Some(uri.clone()),
-                source: Source::Bytes(bytes),
+                source: Source::Staged(file),
             })
             .await?;
         records
@@ -158,20 +165,4 @@ impl Sessions {
 
 fn saved_answer(saved: &str) -> Result<Value, SessionError> {
     serde_json::from_str(saved).map_err(|e| SessionError::Corrupt(e.to_string()))
-}
-
-/// The bytes read back must be the ones the upload host confirmed: a part that arrived
-/// late, after the complete, would otherwise change the file under its announced CRC32.
-fn check_unchanged(upload: &UploadRecord, bytes: &[u8]) -> Result<(), SessionError> {
-    let crc = format!("{:08x}", crc32fast::hash(bytes));
-    let matches = upload.crc32.as_deref() == Some(crc.as_str())
-        && upload.size == i64::try_from(bytes.len()).ok();
-    if matches {
-        return Ok(());
-    }
-    Err(SessionError::Changed {
-        uri: upload.store_uri.clone(),
-        then: upload.crc32.clone().unwrap_or_else(|| "unknown".to_owned()),
-        now: crc,
-    })
 }

@@ -53,14 +53,6 @@ pub enum SessionError {
     NotInSession(String),
     #[error("nothing has been uploaded to `{0}` yet")]
     NothingUploaded(String),
-    #[error(
-        "the bytes of `{uri}` changed after the upload was completed (CRC32 {then} then, {now} now); upload it again"
-    )]
-    Changed {
-        uri: String,
-        then: String,
-        now: String,
-    },
     /// Over a size limit; the message names the limit and its value.
     #[error("{0}")]
     TooLarge(String),

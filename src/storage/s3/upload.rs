@@ -54,22 +54,33 @@ pub(super) async fn put(
         .upload_id
         .ok_or_else(|| StorageError::Unavailable("S3 gave no multipart upload id".into()))?;
     // Aborts the upload unless it completes, also when this future is dropped part way.
-    let mut guard = AbortGuard {
-        store: store.clone(),
-        key: key.clone(),
-        upload_id: Some(upload_id.clone()),
-    };
+    let mut guard = AbortGuard::new(store, key, &upload_id);
     let all = stream::once(async { Ok(first) }).chain(parts);
     let size = send_parts(store, key, &upload_id, all).await?;
-    guard.upload_id = None;
+    guard.disarm();
     Ok(size)
 }
 
 /// Aborts a multipart upload that did not complete.
-struct AbortGuard {
+pub(super) struct AbortGuard {
     store: S3Storage,
     key: ObjectKey,
     upload_id: Option<String>,
+}
+
+impl AbortGuard {
+    pub(super) fn new(store: &S3Storage, key: &ObjectKey, upload_id: &str) -> Self {
+        Self {
+            store: store.clone(),
+            key: key.clone(),
+            upload_id: Some(upload_id.to_owned()),
+        }
+    }
+
+    /// The upload completed: nothing to abort.
+    pub(super) fn disarm(&mut self) {
+        self.upload_id = None;
+    }
 }
 
 impl Drop for AbortGuard {
