@@ -18,6 +18,7 @@ mod hostile;
 mod imagex;
 mod imagex_refusals;
 mod imagex_signed;
+mod memory;
 mod pipeline;
 mod s3;
 mod sdk;
