@@ -13,6 +13,7 @@ use crate::cdn::{TemplateSettings, default_templates};
 use crate::pipeline::PipelineSettings;
 pub use crate::storage::{Backend, StorageSettings};
 
+pub use crate::catalog::CatalogSettings;
 pub use crate::clock::Duration;
 pub use layers::ConfigError;
 
@@ -50,15 +51,6 @@ pub struct TlsSettings {
     pub cert: PathBuf,
     /// Private key, PEM (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CatalogSettings {
-    /// Database URL. Default `sqlite://<data_dir>/imgate.db`.
-    pub url: Option<String>,
-    /// Connections in the pool. Default 8.
-    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -182,15 +174,6 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8888)),
             workers: 0,
             tls: None,
-        }
-    }
-}
-
-impl Default for CatalogSettings {
-    fn default() -> Self {
-        Self {
-            url: None,
-            max_connections: 8,
         }
     }
 }

@@ -153,6 +153,7 @@ impl From<CatalogError> for ApiError {
     fn from(error: CatalogError) -> Self {
         match error {
             CatalogError::Conflict(_) => ApiError::BadRequest(error.to_string()),
+            _ if error.is_unavailable() => ApiError::Unavailable(error.to_string()),
             _ => ApiError::internal(error),
         }
     }

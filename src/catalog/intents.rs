@@ -19,7 +19,7 @@ impl Catalog {
         let mut tx = self.pool.begin().await?;
         for key in keys {
             sqlx::query(
-                "INSERT INTO write_intents (object_key, created_at) VALUES (?, ?)
+                "INSERT INTO write_intents (object_key, created_at) VALUES ($1, $2)
                  ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at",
             )
             .bind(key)
@@ -35,7 +35,7 @@ impl Catalog {
     pub async fn drop_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
         let mut tx = self.pool.begin().await?;
         for key in keys {
-            sqlx::query("DELETE FROM write_intents WHERE object_key = ?")
+            sqlx::query("DELETE FROM write_intents WHERE object_key = $1")
                 .bind(key)
                 .execute(&mut *tx)
                 .await?;
@@ -51,8 +51,8 @@ impl Catalog {
         limit: i64,
     ) -> Result<Vec<WriteIntent>, CatalogError> {
         Ok(sqlx::query_as(
-            "SELECT object_key, created_at FROM write_intents WHERE created_at < ?
-             ORDER BY created_at LIMIT ?",
+            "SELECT object_key, created_at FROM write_intents WHERE created_at < $1
+             ORDER BY created_at LIMIT $2",
         )
         .bind(before)
         .bind(limit)
@@ -66,14 +66,14 @@ impl Catalog {
     pub async fn take_intent(&self, intent: &WriteIntent) -> Result<bool, CatalogError> {
         let mut tx = self.pool.begin().await?;
         let taken =
-            sqlx::query("DELETE FROM write_intents WHERE object_key = ? AND created_at = ?")
+            sqlx::query("DELETE FROM write_intents WHERE object_key = $1 AND created_at = $2")
                 .bind(&intent.object_key)
                 .bind(intent.created_at)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
                 == 1;
-        let recorded: Option<i64> = sqlx::query_scalar("SELECT 1 FROM objects WHERE uri = ?")
+        let recorded: Option<i64> = sqlx::query_scalar("SELECT 1 FROM objects WHERE uri = $1")
             .bind(&intent.object_key)
             .fetch_optional(&mut *tx)
             .await?;

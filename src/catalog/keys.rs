@@ -30,7 +30,7 @@ impl Catalog {
     pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<i64, CatalogError> {
         let id = sqlx::query_scalar(
             "INSERT INTO api_keys (name, prefix, key_hash, scopes, biz_types, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&key.name)
         .bind(&key.prefix)
@@ -48,7 +48,7 @@ impl Catalog {
     pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT id, name, prefix, scopes, biz_types, created_at, expires_at, revoked_at
-             FROM api_keys WHERE key_hash = ?",
+             FROM api_keys WHERE key_hash = $1",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
@@ -67,7 +67,7 @@ impl Catalog {
     /// Marks the key revoked; `false` when no such key exists or it already was.
     pub async fn revoke_api_key(&self, id: i64) -> Result<bool, CatalogError> {
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(unix_now())
                 .bind(id)
                 .execute(&self.pool)

@@ -31,7 +31,7 @@ impl Catalog {
             sqlx::query(
                 "INSERT INTO objects (uri, owner, biz_type, kind, content_type, size, sha256, md5,
                                       width, height, frames, parent, created_at, origin)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&object.uri)
             .bind(&object.owner)
@@ -50,7 +50,7 @@ impl Catalog {
             .execute(&mut *tx)
             .await
             .map_err(conflict_as(format!("object {}", object.uri)))?;
-            sqlx::query("DELETE FROM write_intents WHERE object_key = ?")
+            sqlx::query("DELETE FROM write_intents WHERE object_key = $1")
                 .bind(&object.uri)
                 .execute(&mut *tx)
                 .await?;
@@ -63,7 +63,7 @@ impl Catalog {
         Ok(sqlx::query_as(
             "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
                     width, height, frames, parent, created_at, origin
-             FROM objects WHERE uri = ?",
+             FROM objects WHERE uri = $1",
         )
         .bind(uri)
         .fetch_optional(&self.pool)
@@ -78,7 +78,7 @@ impl Catalog {
         Ok(sqlx::query_as(
             "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
                     width, height, frames, parent, created_at, origin
-             FROM objects WHERE origin = ? AND parent IS NULL",
+             FROM objects WHERE origin = $1 AND parent IS NULL",
         )
         .bind(store_uri)
         .fetch_optional(&self.pool)
@@ -89,7 +89,7 @@ impl Catalog {
     pub async fn stem_taken(&self, stem: &str) -> Result<bool, CatalogError> {
         // Every `<stem>.<anything>` sorts between `<stem>.` and `<stem>/`.
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM objects WHERE uri = ? OR (uri >= ? AND uri < ?) LIMIT 1",
+            "SELECT 1 FROM objects WHERE uri = $1 OR (uri >= $2 AND uri < $3) LIMIT 1",
         )
         .bind(stem)
         .bind(format!("{stem}."))
@@ -102,7 +102,7 @@ impl Catalog {
     /// URIs of the variants recorded for `uri`.
     pub async fn variants_of(&self, uri: &str) -> Result<Vec<String>, CatalogError> {
         Ok(
-            sqlx::query_scalar("SELECT uri FROM objects WHERE parent = ? ORDER BY uri")
+            sqlx::query_scalar("SELECT uri FROM objects WHERE parent = $1 ORDER BY uri")
                 .bind(uri)
                 .fetch_all(&self.pool)
                 .await?,
@@ -112,11 +112,11 @@ impl Catalog {
     /// Removes the record of `uri` and of its variants; `false` when there was none.
     pub async fn delete_object(&self, uri: &str) -> Result<bool, CatalogError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM objects WHERE parent = ?")
+        sqlx::query("DELETE FROM objects WHERE parent = $1")
             .bind(uri)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM objects WHERE uri = ?")
+        let done = sqlx::query("DELETE FROM objects WHERE uri = $1")
             .bind(uri)
             .execute(&mut *tx)
             .await?;

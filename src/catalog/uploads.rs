@@ -4,8 +4,7 @@
 use super::{Catalog, CatalogError, conflict_as, unix_now};
 
 /// Where an upload is in its life, stored as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadState {
     /// Applied for; no whole file yet (a chunked upload may have parts).
     Pending,
@@ -15,6 +14,33 @@ pub enum UploadState {
     Committing,
     /// It is an object; `result` holds the commit's answer.
     Committed,
+}
+
+impl UploadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadState::Pending => "pending",
+            UploadState::Uploaded => "uploaded",
+            UploadState::Committing => "committing",
+            UploadState::Committed => "committed",
+        }
+    }
+}
+
+impl TryFrom<String> for UploadState {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        [
+            UploadState::Pending,
+            UploadState::Uploaded,
+            UploadState::Committing,
+            UploadState::Committed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+        .ok_or_else(|| format!("unknown upload state `{text}`"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -33,6 +59,7 @@ pub struct UploadRecord {
     pub upload_id: String,
     pub chunked_id: Option<String>,
     pub declared_size: Option<i64>,
+    #[sqlx(try_from = "String")]
     pub state: UploadState,
     pub size: Option<i64>,
     pub crc32: Option<String>,
@@ -63,7 +90,7 @@ impl Catalog {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO upload_sessions (session_key, owner, biz_type, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&session.session_key)
         .bind(&session.owner)
@@ -75,13 +102,13 @@ impl Catalog {
         for upload in uploads {
             sqlx::query(
                 "INSERT INTO uploads (store_uri, session_key, upload_id, declared_size, state)
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&upload.store_uri)
             .bind(&session.session_key)
             .bind(&upload.upload_id)
             .bind(upload.declared_size)
-            .bind(UploadState::Pending)
+            .bind(UploadState::Pending.as_str())
             .execute(&mut *tx)
             .await
             .map_err(conflict_as(format!("upload {}", upload.store_uri)))?;
@@ -95,7 +122,7 @@ impl Catalog {
         key: &str,
     ) -> Result<Option<UploadSession>, CatalogError> {
         Ok(sqlx::query_as(
-            "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions WHERE session_key = ?",
+            "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions WHERE session_key = $1",
         )
         .bind(key)
         .fetch_optional(&self.pool)
@@ -105,7 +132,7 @@ impl Catalog {
     pub async fn find_upload(&self, store_uri: &str) -> Result<Option<UploadRecord>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT store_uri, session_key, upload_id, chunked_id, declared_size, state, size, crc32, result
-             FROM uploads WHERE store_uri = ?",
+             FROM uploads WHERE store_uri = $1",
         )
         .bind(store_uri)
         .fetch_optional(&self.pool)
@@ -118,7 +145,7 @@ impl Catalog {
     ) -> Result<Vec<UploadRecord>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT store_uri, session_key, upload_id, chunked_id, declared_size, state, size, crc32, result
-             FROM uploads WHERE session_key = ? ORDER BY store_uri",
+             FROM uploads WHERE session_key = $1 ORDER BY store_uri",
         )
         .bind(session_key)
         .fetch_all(&self.pool)
@@ -132,11 +159,11 @@ impl Catalog {
         chunked_id: &str,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE uploads SET chunked_id = ? WHERE store_uri = ? AND state = ? AND chunked_id IS NULL",
+            "UPDATE uploads SET chunked_id = $1 WHERE store_uri = $2 AND state = $3 AND chunked_id IS NULL",
         )
         .bind(chunked_id)
         .bind(store_uri)
-        .bind(UploadState::Pending)
+        .bind(UploadState::Pending.as_str())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -149,7 +176,7 @@ impl Catalog {
         part: &PartRecord,
     ) -> Result<(), CatalogError> {
         sqlx::query(
-            "INSERT INTO upload_parts (store_uri, part_number, size, crc32) VALUES (?, ?, ?, ?)
+            "INSERT INTO upload_parts (store_uri, part_number, size, crc32) VALUES ($1, $2, $3, $4)
              ON CONFLICT (store_uri, part_number) DO UPDATE SET size = excluded.size, crc32 = excluded.crc32",
         )
         .bind(store_uri)
@@ -162,7 +189,7 @@ impl Catalog {
     }
 
     pub async fn forget_part(&self, store_uri: &str, part_number: i64) -> Result<(), CatalogError> {
-        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ? AND part_number = ?")
+        sqlx::query("DELETE FROM upload_parts WHERE store_uri = $1 AND part_number = $2")
             .bind(store_uri)
             .bind(part_number)
             .execute(&self.pool)
@@ -172,7 +199,7 @@ impl Catalog {
 
     pub async fn parts(&self, store_uri: &str) -> Result<Vec<PartRecord>, CatalogError> {
         Ok(sqlx::query_as(
-            "SELECT part_number, size, crc32 FROM upload_parts WHERE store_uri = ? ORDER BY part_number",
+            "SELECT part_number, size, crc32 FROM upload_parts WHERE store_uri = $1 ORDER BY part_number",
         )
         .bind(store_uri)
         .fetch_all(&self.pool)
@@ -189,16 +216,16 @@ impl Catalog {
         until: i64,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE uploads SET state = ?, claim = ?, claimed_until = ?
-             WHERE store_uri = ? AND (state = ?
-                OR (state = ? AND (claimed_until IS NULL OR claimed_until <= ?)))",
+            "UPDATE uploads SET state = $1, claim = $2, claimed_until = $3
+             WHERE store_uri = $4 AND (state = $5
+                OR (state = $6 AND (claimed_until IS NULL OR claimed_until <= $7)))",
         )
-        .bind(UploadState::Committing)
+        .bind(UploadState::Committing.as_str())
         .bind(claim)
         .bind(until)
         .bind(store_uri)
-        .bind(UploadState::Uploaded)
-        .bind(UploadState::Committing)
+        .bind(UploadState::Uploaded.as_str())
+        .bind(UploadState::Committing.as_str())
         .bind(unix_now())
         .execute(&self.pool)
         .await?;
@@ -213,11 +240,11 @@ impl Catalog {
         until: i64,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE uploads SET claimed_until = ? WHERE store_uri = ? AND state = ? AND claim = ?",
+            "UPDATE uploads SET claimed_until = $1 WHERE store_uri = $2 AND state = $3 AND claim = $4",
         )
         .bind(until)
         .bind(store_uri)
-        .bind(UploadState::Committing)
+        .bind(UploadState::Committing.as_str())
         .bind(claim)
         .execute(&self.pool)
         .await?;
@@ -227,12 +254,12 @@ impl Catalog {
     /// Gives a claimed file back after its commit failed, so it can be committed again.
     pub async fn release_upload(&self, store_uri: &str, claim: &str) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE uploads SET state = ?, claim = NULL, claimed_until = NULL
-             WHERE store_uri = ? AND state = ? AND claim = ?",
+            "UPDATE uploads SET state = $1, claim = NULL, claimed_until = NULL
+             WHERE store_uri = $2 AND state = $3 AND claim = $4",
         )
-        .bind(UploadState::Uploaded)
+        .bind(UploadState::Uploaded.as_str())
         .bind(store_uri)
-        .bind(UploadState::Committing)
+        .bind(UploadState::Committing.as_str())
         .bind(claim)
         .execute(&self.pool)
         .await?;
@@ -242,11 +269,11 @@ impl Catalog {
     /// Forgets that an upload was chunked, and its parts: a direct upload replaced them.
     pub async fn drop_chunked(&self, store_uri: &str) -> Result<(), CatalogError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE uploads SET chunked_id = NULL WHERE store_uri = ?")
+        sqlx::query("UPDATE uploads SET chunked_id = NULL WHERE store_uri = $1")
             .bind(store_uri)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM upload_parts WHERE store_uri = ?")
+        sqlx::query("DELETE FROM upload_parts WHERE store_uri = $1")
             .bind(store_uri)
             .execute(&mut *tx)
             .await?;
@@ -263,14 +290,14 @@ impl Catalog {
         crc32: &str,
     ) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE uploads SET state = ?, size = ?, crc32 = ? WHERE store_uri = ? AND state IN (?, ?)",
+            "UPDATE uploads SET state = $1, size = $2, crc32 = $3 WHERE store_uri = $4 AND state IN ($5, $6)",
         )
-        .bind(UploadState::Uploaded)
+        .bind(UploadState::Uploaded.as_str())
         .bind(size)
         .bind(crc32)
         .bind(store_uri)
-        .bind(UploadState::Pending)
-        .bind(UploadState::Uploaded)
+        .bind(UploadState::Pending.as_str())
+        .bind(UploadState::Uploaded.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -285,13 +312,13 @@ impl Catalog {
         result: &str,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE uploads SET state = ?, result = ?, claim = NULL, claimed_until = NULL
-             WHERE store_uri = ? AND state = ? AND claim = ?",
+            "UPDATE uploads SET state = $1, result = $2, claim = NULL, claimed_until = NULL
+             WHERE store_uri = $3 AND state = $4 AND claim = $5",
         )
-        .bind(UploadState::Committed)
+        .bind(UploadState::Committed.as_str())
         .bind(result)
         .bind(store_uri)
-        .bind(UploadState::Committing)
+        .bind(UploadState::Committing.as_str())
         .bind(claim)
         .execute(&self.pool)
         .await?;
@@ -305,7 +332,7 @@ impl Catalog {
     ) -> Result<Vec<UploadSession>, CatalogError> {
         Ok(sqlx::query_as(
             "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions
-             WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+             WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2",
         )
         .bind(unix_now())
         .bind(limit)
@@ -315,7 +342,7 @@ impl Catalog {
 
     /// Removes a session with its uploads and parts (objects already committed stay).
     pub async fn delete_upload_session(&self, key: &str) -> Result<(), CatalogError> {
-        sqlx::query("DELETE FROM upload_sessions WHERE session_key = ?")
+        sqlx::query("DELETE FROM upload_sessions WHERE session_key = $1")
             .bind(key)
             .execute(&self.pool)
             .await?;

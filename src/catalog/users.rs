@@ -21,7 +21,7 @@ pub struct SessionRecord {
 impl Catalog {
     pub async fn insert_user(&self, email: &str, password_hash: &str) -> Result<i64, CatalogError> {
         let id = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(email)
         .bind(password_hash)
@@ -37,7 +37,7 @@ impl Catalog {
         email: &str,
     ) -> Result<Option<UserRecord>, CatalogError> {
         Ok(
-            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = ?")
+            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = $1")
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -52,7 +52,7 @@ impl Catalog {
     ) -> Result<i64, CatalogError> {
         let id = sqlx::query_scalar(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
-             VALUES (?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -69,7 +69,7 @@ impl Catalog {
         token_hash: &str,
     ) -> Result<Option<SessionRecord>, CatalogError> {
         Ok(sqlx::query_as(
-            "SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE token_hash = ?",
+            "SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -78,7 +78,7 @@ impl Catalog {
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
         )
         .bind(unix_now())
         .bind(token_hash)

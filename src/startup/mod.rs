@@ -50,7 +50,7 @@ pub async fn open_catalog(settings: &Settings) -> Result<Catalog, StartupError> 
         "data dir {}",
         settings.data_dir.display()
     )))?;
-    Ok(Catalog::connect(&settings.catalog_url(), settings.catalog.max_connections).await?)
+    Ok(Catalog::open(&settings.catalog_url(), &settings.catalog).await?)
 }
 
 /// Opens the object store and the staging store the settings name.

@@ -6,40 +6,31 @@ use std::process::Stdio;
 use serde_json::json;
 
 use crate::helpers::{
-    assert_error, fixture, imgate, last_line, run_ok, serve_in, spawn_app, upload_with_new_key,
+    assert_error, fixture, last_line, run_ok, serve_in, spawn_app, upload_with_new_key,
 };
 
 #[tokio::test]
 async fn key_commands_work_beside_a_running_server() {
     let app = spawn_app().await;
-    let dir = app.data_dir.path().to_str().expect("utf-8").to_owned();
-    let created = run_ok(imgate(
-        app.data_dir.path(),
-        &[
-            "keys",
-            "create",
-            "--data-dir",
-            &dir,
-            "--name",
-            "ci-bot",
-            "--scope",
-            "upload",
-            "--biz-type",
-            "1",
-            "--expires-in",
-            "30d",
-        ],
-    ));
+    let created = run_ok(app.imgate(&[
+        "keys",
+        "create",
+        "--name",
+        "ci-bot",
+        "--scope",
+        "upload",
+        "--biz-type",
+        "1",
+        "--expires-in",
+        "30d",
+    ]));
     let key = last_line(&created);
     assert!(key.starts_with("pat_") && key.len() == 68, "{created}");
     let png = fixture("files/sample.png");
     assert_eq!(app.upload_file(&key, "png", 1, &png).await.status(), 200);
     assert_eq!(app.upload_file(&key, "png", 3, &png).await.status(), 403);
 
-    let listed = run_ok(imgate(
-        app.data_dir.path(),
-        &["keys", "list", "--data-dir", &dir],
-    ));
+    let listed = run_ok(app.imgate(&["keys", "list"]));
     assert!(
         listed.contains("ci-bot") && listed.contains("active"),
         "{listed}"
@@ -50,18 +41,10 @@ async fn key_commands_work_beside_a_running_server() {
     );
 
     let id = created.split_whitespace().nth(2).expect("id").to_owned();
-    run_ok(imgate(
-        app.data_dir.path(),
-        &["keys", "revoke", &id, "--data-dir", &dir],
-    ));
+    run_ok(app.imgate(&["keys", "revoke", &id]));
     let msg = assert_error(app.upload_file(&key, "png", 1, &png).await, 401, 40002).await;
     assert!(msg.contains("revoked"), "{msg}");
-    let again = imgate(
-        app.data_dir.path(),
-        &["keys", "revoke", &id, "--data-dir", &dir],
-    )
-    .output()
-    .expect("runs");
+    let again = app.imgate(&["keys", "revoke", &id]).output().expect("runs");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no active key"));
 }
@@ -69,36 +52,16 @@ async fn key_commands_work_beside_a_running_server() {
 #[tokio::test]
 async fn users_create_takes_the_password_from_env_or_stdin() {
     let app = spawn_app().await;
-    let dir = app.data_dir.path().to_str().expect("utf-8").to_owned();
     run_ok(
-        imgate(
-            app.data_dir.path(),
-            &[
-                "users",
-                "create",
-                "--email",
-                "env@example.com",
-                "--data-dir",
-                &dir,
-            ],
-        )
-        .env("IMGATE_PASSWORD", "from-the-environment"),
+        app.imgate(&["users", "create", "--email", "env@example.com"])
+            .env("IMGATE_PASSWORD", "from-the-environment"),
     );
-    let mut child = imgate(
-        app.data_dir.path(),
-        &[
-            "users",
-            "create",
-            "--email",
-            "stdin@example.com",
-            "--data-dir",
-            &dir,
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .spawn()
-    .expect("spawn");
+    let mut child = app
+        .imgate(&["users", "create", "--email", "stdin@example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     use std::io::Write;
     child
         .stdin
@@ -121,20 +84,11 @@ async fn users_create_takes_the_password_from_env_or_stdin() {
             .expect("login");
         assert_eq!(response.status(), 200, "{email}");
     }
-    let short = imgate(
-        app.data_dir.path(),
-        &[
-            "users",
-            "create",
-            "--email",
-            "x@example.com",
-            "--data-dir",
-            &dir,
-        ],
-    )
-    .env("IMGATE_PASSWORD", "short")
-    .output()
-    .expect("runs");
+    let short = app
+        .imgate(&["users", "create", "--email", "x@example.com"])
+        .env("IMGATE_PASSWORD", "short")
+        .output()
+        .expect("runs");
     assert!(!short.status.success());
 }
 

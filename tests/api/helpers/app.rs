@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::S3Bucket;
+use super::{S3Bucket, imgate, new_database, suite_on_postgres};
 use base64::Engine;
 use imgate::auth::{ApiKey, Scope};
 use imgate::catalog::{Catalog, NewApiKey};
@@ -45,7 +45,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         Backend::S3 => Some(S3Bucket::shared().await),
         Backend::Local => None,
     };
-    start(tempfile::tempdir().expect("temp data dir"), s3, configure).await
+    start(
+        tempfile::tempdir().expect("temp data dir"),
+        s3,
+        None,
+        configure,
+    )
+    .await
 }
 
 /// Starts a server on S3 whatever the suite's backend.
@@ -53,14 +59,18 @@ pub async fn spawn_app_on_s3(s3: Arc<S3Bucket>, configure: impl FnOnce(&mut Sett
     start(
         tempfile::tempdir().expect("temp data dir"),
         Some(s3),
+        None,
         configure,
     )
     .await
 }
 
+/// Starts a server on `data_dir` (and `s3`, and the PostgreSQL database `catalog` when the
+/// suite runs there: a new one when `None`).
 async fn start(
     data_dir: TempDir,
     s3: Option<Arc<S3Bucket>>,
+    catalog: Option<String>,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let mut settings = Settings {
@@ -72,6 +82,12 @@ async fn start(
     if let Some(bucket) = &s3 {
         settings.storage.backend = Backend::S3;
         settings.storage.s3 = bucket.server.settings(&bucket.name);
+    }
+    if suite_on_postgres() {
+        settings.catalog.url = Some(match catalog {
+            Some(url) => url,
+            None => new_database().await,
+        });
     }
     configure(&mut settings);
     let app = Application::build(settings.clone())
@@ -103,6 +119,17 @@ async fn start(
 }
 
 impl TestApp {
+    /// The `imgate` binary with `args`, working on this server's data directory and
+    /// catalog.
+    pub fn imgate(&self, args: &[&str]) -> std::process::Command {
+        let mut command = imgate(self.data_dir.path(), args);
+        command.arg("--data-dir").arg(self.data_dir.path());
+        if let Some(url) = &self.settings.catalog.url {
+            command.env("IMGATE__CATALOG__URL", url);
+        }
+        command
+    }
+
     /// A key as `imgate keys create` makes it.
     pub async fn key_with(
         &self,
@@ -213,8 +240,9 @@ impl TestApp {
     /// Stops the server and starts a new one on the same data directory and storage.
     pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;
+        let catalog = self.settings.catalog.url.clone();
         let TestApp { data_dir, s3, .. } = self;
-        start(data_dir, s3, |_| {}).await
+        start(data_dir, s3, catalog, |_| {}).await
     }
 
     /// The stores this server's settings name, opened anew.

@@ -1,0 +1,75 @@
+//! A real PostgreSQL server for the tests, and a database of its own for each server under
+//! test. `.ci/run` starts one and names it in `IMGATE_TEST_POSTGRES`
+//! (`postgres://user@host:port/db`); without it, the first test that needs one starts a
+//! server for the whole test process with `scripts/postgres.sh` (which installs Debian's
+//! PostgreSQL when it is missing and it can).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use imgate::random::random_hex;
+use tempfile::TempDir;
+
+/// The server the tests share: its URL, and our own server's directory when we started it.
+struct Shared {
+    url: String,
+    _own: Option<TempDir>,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| match std::env::var("IMGATE_TEST_POSTGRES") {
+        Ok(url) => Shared { url, _own: None },
+        Err(_) => {
+            let dir = tempfile::tempdir().expect("postgres dir");
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres.sh");
+            let output = Command::new("bash")
+                .arg(&script)
+                .arg("start")
+                .arg(dir.path().join("server"))
+                .output()
+                .expect("scripts/postgres.sh runs");
+            assert!(
+                output.status.success(),
+                "PostgreSQL did not start: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            // Our server lives as long as this test process; it stops with the process's
+            // temp directory, and `-m immediate` needs no goodbye.
+            Shared {
+                url,
+                _own: Some(dir),
+            }
+        }
+    })
+}
+
+/// A new, empty database on the shared server; answers its URL.
+pub async fn new_database() -> String {
+    let server = &shared().url;
+    let name = format!("imgate_{}", random_hex(8));
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(server)
+        .await
+        .expect("connect to the test PostgreSQL");
+    // The name is ours: `imgate_` and hex digits.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    let (base, _) = server.rsplit_once('/').expect("a database in the URL");
+    format!("{base}/{name}")
+}
+
+/// `IMGATE_TEST_CATALOG=postgres` runs every server of the suite on PostgreSQL.
+pub fn suite_on_postgres() -> bool {
+    match std::env::var("IMGATE_TEST_CATALOG").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("IMGATE_TEST_CATALOG is `sqlite` or `postgres`, not `{other}`"),
+    }
+}
