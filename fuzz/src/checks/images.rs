@@ -33,8 +33,19 @@ pub fn sniff(data: &[u8]) {
     }
 }
 
-/// Every image format's header reader, the limits and the cost estimate, on any bytes.
+/// Most a colour profile may inflate to from a file smaller than it (PNG's are compressed).
+const MAX_INFLATED_PROFILE: usize = 16 * 1024 * 1024;
+
+/// Every image format's header reader, the limits and the cost estimate, on any bytes
+/// (a PNG also with its chunk CRCs made right, so mutations get past the CRC check).
 pub fn probe(data: &[u8]) {
+    probe_as_is(data);
+    if let Some(fixed) = with_png_crcs(data) {
+        probe_as_is(&fixed);
+    }
+}
+
+fn probe_as_is(data: &[u8]) {
     let limits = DecodeLimits::default();
     for format in IMAGES {
         let Ok(probed) = pipeline::probe(data, format) else {
@@ -42,10 +53,37 @@ pub fn probe(data: &[u8]) {
         };
         assert_eq!(probed.format, format);
         assert!((1..=8).contains(&probed.orientation), "{probed:?}");
+        let profile = probed.icc.as_ref().map_or(0, Vec::len);
+        assert!(
+            profile <= data.len().max(MAX_INFLATED_PROFILE),
+            "a {profile} byte profile"
+        );
         let _ = limits.check_probe(&probed);
         let _ = (probed.display_size(), JobCost::of_probe(&probed));
     }
     let _ = JobCost::estimate(data);
+}
+
+/// A PNG's bytes with every whole chunk's CRC recomputed, when one was wrong.
+pub fn with_png_crcs(data: &[u8]) -> Option<Vec<u8>> {
+    if !data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    let mut fixed = data.to_vec();
+    let mut at = 8;
+    while let Some(header) = data.get(at..at + 8) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let Some(body) = data.get(at + 4..at + 8 + length) else {
+            break;
+        };
+        let crc = crc32fast::hash(body).to_be_bytes();
+        let Some(slot) = fixed.get_mut(at + 8 + length..at + 12 + length) else {
+            break;
+        };
+        slot.copy_from_slice(&crc);
+        at += 12 + length;
+    }
+    (fixed != data).then_some(fixed)
 }
 
 /// The IFD0 reader on raw bytes and in each carrier; a JPEG carrying the bytes as its
@@ -91,9 +129,17 @@ fn tight_limits() -> DecodeLimits {
     }
 }
 
-/// The whole pipeline on whatever the bytes sniff as: what it stores is of the format it
-/// says, upright, without a colour profile, and no larger than the profile allows.
+/// The whole pipeline on whatever the bytes sniff as (a PNG also with its CRCs made right):
+/// what it stores is of the format it says, upright, without a colour profile, and no
+/// larger than the profile allows.
 pub fn process(data: &[u8]) {
+    process_as_is(data);
+    if let Some(fixed) = with_png_crcs(data) {
+        process_as_is(&fixed);
+    }
+}
+
+fn process_as_is(data: &[u8]) {
     let Detected::File(format) = media::sniff(data) else {
         return;
     };
