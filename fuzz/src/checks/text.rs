@@ -131,7 +131,8 @@ pub fn part_list(data: &[u8]) {
 }
 
 /// The input as an object URI, under open rules and under a list of allowed sizes: a
-/// variant it names has sizes within the rules, and its storage key names it again.
+/// variant it names has sizes within the rules, one spelling, and a storage key that
+/// names it again.
 pub fn template(data: &[u8]) {
     let uri = String::from_utf8_lossy(data);
     let mut templates = default_templates();
@@ -174,6 +175,12 @@ fn template_under(
             assert!((1..=rules.max_side).contains(&side), "{side}");
             assert!(rules.allowed_sizes.is_empty() || rules.allowed_sizes.contains(&side));
         }
+        // One spelling per variant, or each spelling stores another copy of it.
+        assert_eq!(
+            variant.template,
+            format!("{name}:{width}:{height}"),
+            "{uri}"
+        );
     }
     for format in [FileType::Webp, FileType::Jpeg, FileType::Png] {
         let key = variant.key(rules.service_id, format);
