@@ -159,6 +159,13 @@ fn side(text: &str, rules: &TemplateRules<'_>) -> Result<u32, String> {
     let value: u32 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a size in pixels"))?;
+    // A variant is stored under the URL's own spelling: `064`, `0064` and `+64` would each
+    // make and store another copy of the same variant, past any `cdn.allowed_sizes`.
+    if value.to_string() != text {
+        return Err(format!(
+            "`{text}` is not a size in pixels as written: no sign or leading zeros (`{value}`)"
+        ));
+    }
     if value == 0 || value > rules.max_side {
         return Err(format!(
             "size {value} is outside 1 to {} (cdn.max_side)",
@@ -248,6 +255,14 @@ mod tests {
             ("a~tplv-imgate-resize:10:10", "no output format"),
             ("a~tplv-other-resize:10:10.webp", "not for this service"),
             ("a~tplv-imgate-noop:1.webp", "no parameters"),
+            (
+                "a~tplv-imgate-resize:+64:64.webp",
+                "no sign or leading zeros (`64`)",
+            ),
+            (
+                "a~tplv-imgate-crop:64:0064.webp",
+                "no sign or leading zeros (`64`)",
+            ),
         ];
         for (uri, fragment) in cases {
             let err = parse(uri, &r).expect("template").expect_err(uri);

@@ -13,17 +13,23 @@ use crate::ingest::{Declared, IngestError, LARGE_FILE_HINT, NewObject, Source};
 use crate::media::FileType;
 use crate::state::AppState;
 
+/// The JSON body of the Base64 method.
 #[derive(Debug, Deserialize)]
-struct UploadRequest {
-    file_head: FileHead,
-    data: String,
+pub struct UploadRequest {
+    pub file_head: FileHead,
+    pub data: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct FileHead {
-    file_type: String,
+pub struct FileHead {
+    pub file_type: String,
     #[serde(deserialize_with = "integer_or_numeric_string")]
-    biz_type: i64,
+    pub biz_type: i64,
+}
+
+/// Parses the body as the handler does (its envelope only: nothing is decoded or checked).
+pub fn parse_request(body: &[u8]) -> Result<UploadRequest, ApiError> {
+    parse_json(body)
 }
 
 /// `1` or `"1"`: some clients quote numbers.
@@ -65,7 +71,7 @@ pub async fn upload_file(
         ))
     })
     .await?;
-    let request: UploadRequest = parse_json(&body)?;
+    let request = parse_request(&body)?;
     drop(body);
     let head = request.file_head;
     let biz =

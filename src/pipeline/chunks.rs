@@ -149,7 +149,9 @@ pub fn check_gif_frames(bytes: &[u8], deadline: &Deadline) -> Result<(), Pipelin
     Ok(())
 }
 
-/// Frames in a GIF, counted without decompressing them.
+/// Frames in a GIF, counted from their descriptors: none is decompressed or copied. (Read
+/// as frames, each would reserve a buffer for the size its descriptor claims, which no
+/// limit has checked: up to a gigabyte.)
 pub fn count_gif_frames(bytes: &[u8]) -> Result<(u32, u32, u32), PipelineError> {
     let bad = |e: gif::DecodingError| PipelineError::Undecodable(format!("GIF: {e}"));
     let mut options = gif::DecodeOptions::new();
@@ -157,7 +159,7 @@ pub fn count_gif_frames(bytes: &[u8]) -> Result<(u32, u32, u32), PipelineError> 
     let mut decoder = options.read_info(bytes).map_err(bad)?;
     let (width, height) = (u32::from(decoder.width()), u32::from(decoder.height()));
     let mut frames = 0u32;
-    while decoder.read_next_frame().map_err(bad)?.is_some() {
+    while decoder.next_frame_info().map_err(bad)?.is_some() {
         frames += 1;
     }
     Ok((width, height, frames))

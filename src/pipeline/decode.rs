@@ -35,10 +35,35 @@ pub fn decode(
     image_limits.max_image_height = Some(limits.max_side);
     image_limits.max_alloc = Some(limits.max_decode_bytes);
     reader.limits(image_limits);
-    let image = reader
-        .decode()
-        .map_err(|e| PipelineError::Undecodable(e.to_string()))?;
+    let image = reader.decode().map_err(|e| refusal(e, limits))?;
     Ok(Pixels::from_dynamic(image))
+}
+
+/// The decoder's error; a limit it reached is named as the settings name it. The header
+/// was within the limits, so the decoder found more than it said (a GIF frame larger
+/// than its screen, say).
+fn refusal(error: image::ImageError, limits: &DecodeLimits) -> PipelineError {
+    use image::error::{ImageError, LimitErrorKind};
+    let ImageError::Limits(limit) = &error else {
+        return PipelineError::Undecodable(error.to_string());
+    };
+    let (what, limit, setting) = match limit.kind() {
+        LimitErrorKind::DimensionError => (
+            "a frame is larger than the header says",
+            format!("{} pixel side", limits.max_side),
+            "pipeline.limits.max_side",
+        ),
+        _ => (
+            "decoding needs more memory than the header says",
+            format!("{} byte decode memory", limits.max_decode_bytes),
+            "pipeline.limits.max_decode_bytes",
+        ),
+    };
+    PipelineError::OverLimit {
+        what: what.to_owned(),
+        limit,
+        setting,
+    }
 }
 
 /// The smallest n/8 scale that keeps `side * n / 8` at or above `min_side`.

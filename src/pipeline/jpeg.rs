@@ -25,6 +25,9 @@ pub struct JpegLayout {
     pub end: usize,
     /// SOS markers: 1 for most baseline files, about 10 for progressive ones.
     pub scans: u32,
+    /// APPn and comment segments between the scans (JPEG allows them before every scan),
+    /// each with the fill bytes before it: `strip` drops these too.
+    pub scan_metadata: Vec<Segment>,
 }
 
 const SOI: u8 = 0xD8;
@@ -79,6 +82,7 @@ pub fn parse(bytes: &[u8]) -> Result<JpegLayout, PipelineError> {
                 scan_start: segment.start,
                 end: scans.end,
                 scans: scans.count,
+                scan_metadata: scans.metadata,
             });
         }
         segments.push(segment);
@@ -136,48 +140,79 @@ struct Scans {
     count: u32,
     /// The first scan (1-based) with no entropy-coded data, if any.
     empty: Option<u32>,
+    /// The metadata segments between the scans.
+    metadata: Vec<Segment>,
+}
+
+impl Scans {
+    /// Notes the end of the scan being walked, which coded data or not.
+    fn close(&mut self, had_data: bool) {
+        if !had_data {
+            self.empty.get_or_insert(self.count);
+        }
+    }
+
+    /// Steps over the marker segment at `at` (its fill bytes start at `from`): a new scan
+    /// or a segment between scans, noted if it is metadata. Answers where it ends.
+    fn segment(&mut self, bytes: &[u8], from: usize, at: usize, had_data: bool) -> Option<usize> {
+        let marker = bytes[at + 1];
+        if marker == SOS {
+            self.close(had_data);
+            self.count += 1;
+        }
+        let length = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]);
+        let end = at + 2 + usize::from(length);
+        if !keeps(marker) {
+            self.metadata.push(Segment {
+                marker,
+                start: from,
+                end,
+            });
+        }
+        Some(end)
+    }
 }
 
 /// Walks from just past the first SOS header to the EOI, through the scans and the
 /// segments between them (progressive JPEGs have many). Every real scan codes at least one
 /// byte of data, so a scan followed at once by a marker is a cut-off file.
 fn walk_scans(bytes: &[u8], mut at: usize) -> Option<Scans> {
-    let (mut count, mut empty, mut has_data) = (1u32, None, false);
+    let mut scans = Scans {
+        end: 0,
+        count: 1,
+        empty: None,
+        metadata: Vec::new(),
+    };
+    let mut has_data = false;
+    // Where the run of fill bytes before the byte at `at` began, if it is in one.
+    let mut fill = None;
     while at + 1 < bytes.len() {
         if bytes[at] != 0xFF {
             has_data = true;
             at += 1;
             continue;
         }
+        let from = fill.take().unwrap_or(at);
         match bytes[at + 1] {
             0x00 => {
                 has_data = true;
                 at += 1;
             }
-            0xFF | 0xD0..=0xD7 => at += 1,
+            0xFF => {
+                fill = Some(from);
+                at += 1;
+            }
+            0xD0..=0xD7 => at += 1,
             EOI => {
-                if !has_data {
-                    empty.get_or_insert(count);
-                }
-                return Some(Scans {
-                    end: at + 2,
-                    count,
-                    empty,
-                });
+                scans.close(has_data);
+                scans.end = at + 2;
+                return Some(scans);
             }
-            marker => {
-                if marker == SOS {
-                    if !has_data {
-                        empty.get_or_insert(count);
-                    }
-                    count += 1;
-                    has_data = false;
-                }
-                let len = bytes
-                    .get(at + 2..at + 4)
-                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))?;
-                at += 2 + len;
+            SOS => {
+                at = scans.segment(bytes, from, at, has_data)?;
+                has_data = false;
             }
+            _ => at = scans.segment(bytes, from, at, has_data)?,
         }
     }
     None
@@ -228,7 +263,8 @@ impl JpegLayout {
 
     /// The same image without metadata: keeps only the segments a decoder needs (and the
     /// JFIF and Adobe markers that say how to read the colours), drops EXIF, XMP, ICC,
-    /// IPTC and comments, and everything after the end of the image.
+    /// IPTC and comments, before the first scan and between the scans, and everything
+    /// after the end of the image.
     pub fn strip(&self, bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.end);
         out.extend_from_slice(&[0xFF, SOI]);
@@ -237,7 +273,12 @@ impl JpegLayout {
                 out.extend_from_slice(&bytes[segment.start..segment.end]);
             }
         }
-        out.extend_from_slice(&bytes[self.scan_start..self.end]);
+        let mut from = self.scan_start;
+        for segment in &self.scan_metadata {
+            out.extend_from_slice(&bytes[from..segment.start]);
+            from = segment.end;
+        }
+        out.extend_from_slice(&bytes[from..self.end]);
         out
     }
 }
@@ -286,6 +327,31 @@ mod tests {
         assert!(stripped.ends_with(&[0xFF, EOI]));
         let again = parse(&stripped).expect("still a JPEG");
         assert_eq!((again.width, again.height), (8, 4));
+    }
+
+    #[test]
+    fn strip_drops_metadata_between_scans_too() {
+        let bytes = sample(b"");
+        let eoi = bytes.len() - 2;
+        let table_and_scan: &[u8] = &[0xFF, 0xC4, 0, 3, 0x10, 0xFF, SOS, 0, 2, 0x55];
+        let metadata = [
+            &[0xFF, 0xFF, APP1, 0, 8][..],
+            b"Exif\0\0",
+            &[0xFF, 0xFE, 0, 3, b'!'],
+        ];
+        let progressive = [
+            &bytes[..eoi],
+            &metadata.concat(),
+            table_and_scan,
+            &bytes[eoi..],
+        ];
+        let progressive = progressive.concat();
+        let layout = parse(&progressive).expect("parses");
+        assert_eq!(layout.scans, 2);
+        let plain = parse(&bytes).expect("parses").strip(&bytes);
+        let (head, eoi) = plain.split_at(plain.len() - 2);
+        let want = [head, table_and_scan, eoi].concat();
+        assert_eq!(layout.strip(&progressive), want);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use cost::JobCost;
 pub use deadline::Deadline;
 pub use decode::{decode, scale_eighths};
 pub use encode::{Effort, encode};
-pub use exif::exif_orientation;
+pub use exif::{exif_orientation, png_blocks, webp_blocks};
 pub use limits::DecodeLimits;
 pub use pixels::Pixels;
 pub use pool::{PoolError, ProcessingPool, Reservation};
@@ -103,7 +103,7 @@ pub fn process(
 }
 
 /// The uploaded bytes without metadata (or anything after the image), pixels untouched.
-fn strip(bytes: &[u8], format: FileType) -> Result<Vec<u8>, PipelineError> {
+pub fn strip(bytes: &[u8], format: FileType) -> Result<Vec<u8>, PipelineError> {
     match format {
         FileType::Jpeg => Ok(jpeg::parse(bytes)?.strip(bytes)),
         FileType::Png => chunks::strip_png(bytes),

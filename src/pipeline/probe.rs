@@ -71,9 +71,23 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe, PipelineError> {
     })
 }
 
+/// Most memory reading a PNG's header may take: its colour profile and text chunks are
+/// compressed, and a small file can inflate to gigabytes. A colour profile that does not
+/// fit is left unread (the decoder ignores it, as the sRGB conversion ignores profiles
+/// over 10 MiB); chunks that do not fit at all refuse the file.
+const PNG_HEADER_BYTES: u64 = 16 * 1024 * 1024;
+
 fn probe_png(bytes: &[u8]) -> Result<Probe, PipelineError> {
-    let mut decoder =
-        image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(undecodable)?;
+    let mut limits = image::Limits::no_limits();
+    limits.max_alloc = Some(PNG_HEADER_BYTES);
+    let too_large = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => PipelineError::Undecodable(format!(
+            "PNG header chunks need more than {PNG_HEADER_BYTES} bytes to read"
+        )),
+        other => undecodable(other),
+    };
+    let mut decoder = image::codecs::png::PngDecoder::with_limits(Cursor::new(bytes), limits)
+        .map_err(too_large)?;
     let (width, height) = decoder.dimensions();
     Ok(Probe {
         format: FileType::Png,
@@ -142,6 +156,20 @@ mod tests {
         webp[at + 4..at + 8].copy_from_slice(&0x00FF_FFFFu32.to_le_bytes());
         let probed = probe(&webp, FileType::Webp).expect("probes");
         assert_eq!(probed.orientation, 6);
+    }
+
+    #[test]
+    fn a_png_colour_profile_is_inflated_only_up_to_the_bound() {
+        let png = fixture("icc-bomb.png");
+        let probed = probe(&png, FileType::Png).expect("probes");
+        assert_eq!((probed.width, probed.height, probed.icc), (16, 16, None));
+        let mut small = Vec::new();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut small);
+        image::ImageEncoder::set_icc_profile(&mut encoder, vec![7; 3000]).expect("icc");
+        let rgb = image::ExtendedColorType::Rgb8;
+        image::ImageEncoder::write_image(encoder, &[0; 12], 2, 2, rgb).expect("encodes");
+        let probed = probe(&small, FileType::Png).expect("probes");
+        assert_eq!(probed.icc, Some(vec![7; 3000]));
     }
 
     #[test]

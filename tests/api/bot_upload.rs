@@ -277,7 +277,7 @@ async fn a_50_mb_body_is_refused_before_it_is_read() {
 
 /// Each file in `fixtures/bad/`, uploaded as a bot icon of its extension's type, with the
 /// code and a fragment of the message it must get.
-const BAD_FIXTURES: [(&str, u16, u64, &str); 16] = [
+const BAD_FIXTURES: [(&str, u16, u64, &str); 17] = [
     ("empty.png", 400, 40000, "data is empty"),
     (
         "html.jpg",
@@ -339,6 +339,13 @@ const BAD_FIXTURES: [(&str, u16, u64, &str); 16] = [
         50001,
         "animation has 40 frames of 4000x4000 (640000000 pixels), over the 500000000 animation \
          pixel limit (setting pipeline.limits.max_animation_pixels)",
+    ),
+    (
+        "gif-frame-larger-than-screen.gif",
+        422,
+        50001,
+        "decoding needs more memory than the header says, over the 536870912 byte decode \
+         memory limit (setting pipeline.limits.max_decode_bytes)",
     ),
 ];
 
