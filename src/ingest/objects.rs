@@ -3,6 +3,7 @@
 //! from stored originals the same way.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -13,6 +14,7 @@ use super::{
 use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord};
 use crate::media::FileType;
+use crate::metrics::{self, UploadMethod};
 use crate::pipeline::{self, JobCost, Operation, PipelineSettings, ProcessingPool};
 use crate::storage::{ObjectKey, Storage, read_all};
 
@@ -86,6 +88,32 @@ impl Ingest {
     /// Checks, processes, stores and records `object`; answers the records, the
     /// original's first, then its variants.
     pub async fn store(&self, object: NewObject) -> Result<Vec<ObjectRecord>, IngestError> {
+        let start = Instant::now();
+        // A commit from an ImageX upload is counted by the session, which knows its method.
+        let method = match (&object.source, &object.origin) {
+            (Source::Base64 { .. }, _) => Some(UploadMethod::Base64),
+            (Source::Bytes(_), None) => Some(UploadMethod::Put),
+            (Source::Bytes(_), Some(_)) => None,
+        };
+        let biz = object.biz;
+        let outcome = self.store_counted(object).await;
+        if let Some(method) = method {
+            let uploads = &metrics::get().uploads;
+            match &outcome {
+                Ok((_, received)) => {
+                    uploads.stored(method, biz.name(), *received, metrics::seconds_since(start));
+                }
+                Err(e) => uploads.ended(method, e.outcome(), biz.name()),
+            }
+        }
+        outcome.map(|(records, _)| records)
+    }
+
+    /// Stores `object`; answers its records and how many bytes the client's file was.
+    async fn store_counted(
+        &self,
+        object: NewObject,
+    ) -> Result<(Vec<ObjectRecord>, u64), IngestError> {
         let NewObject {
             biz,
             owner,
@@ -99,18 +127,19 @@ impl Ingest {
             Source::Bytes(bytes) => JobCost::estimate(bytes),
             Source::Base64 { data, .. } => estimate_cost(data),
         };
-        let prepared = self
+        let (prepared, received) = self
             .pool
             .run_costed(cost, move || {
                 let bytes = match source {
                     Source::Bytes(bytes) => bytes,
                     Source::Base64 { data, limit } => decode_base64(&data, limit)?,
                 };
+                let received = bytes.len() as u64;
                 let declared = match declared {
                     Declared::Type(file_type) => file_type,
                     Declared::Name(name) => declared_type(&name, &bytes)?,
                 };
-                prepare(biz, declared, bytes, &settings)
+                prepare(biz, declared, bytes, &settings).map(|p| (p, received))
             })
             .await??;
         let stem = stem.unwrap_or_else(|| new_stem(biz.name()));
@@ -120,7 +149,9 @@ impl Ingest {
             owner: &owner,
             origin: origin.as_deref(),
         };
-        store_object(self.storage.as_ref(), &self.catalog, placement, prepared).await
+        let records =
+            store_object(self.storage.as_ref(), &self.catalog, placement, prepared).await?;
+        Ok((records, received))
     }
 
     /// Deletes the original `key` and every variant of it: the stored files first, then

@@ -10,6 +10,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::JobCost;
 use super::decode::panic_message;
+use crate::metrics;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
@@ -25,10 +26,16 @@ struct Lane {
     workers: rayon::ThreadPool,
     slots: Arc<Semaphore>,
     capacity: usize,
+    /// The lane's name in `/metrics`.
+    label: metrics::Lane,
 }
 
 impl Lane {
-    fn new(name: &'static str, threads: usize, queue: usize) -> std::io::Result<Self> {
+    fn new(label: metrics::Lane, threads: usize, queue: usize) -> std::io::Result<Self> {
+        let name = match label {
+            metrics::Lane::Main => "pipeline",
+            metrics::Lane::Small => "small",
+        };
         let workers = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(move |i| format!("imgate-{name}-{i}"))
@@ -38,6 +45,7 @@ impl Lane {
             workers,
             slots: Arc::new(Semaphore::new(threads + queue)),
             capacity: threads + queue,
+            label,
         })
     }
 
@@ -68,8 +76,8 @@ impl ProcessingPool {
             n => n,
         };
         Ok(Self {
-            main: Arc::new(Lane::new("pipeline", threads, queue)?),
-            small: Arc::new(Lane::new("small", 1, queue)?),
+            main: Arc::new(Lane::new(metrics::Lane::Main, threads, queue)?),
+            small: Arc::new(Lane::new(metrics::Lane::Small, 1, queue)?),
         })
     }
 
@@ -96,8 +104,12 @@ impl ProcessingPool {
     {
         let (lane, permit) = self.place(cost)?;
         let (done, result) = oneshot::channel();
+        let (gauges, label) = (&metrics::get().pipeline, lane.label);
+        gauges.queued(label);
         lane.workers.spawn(move || {
+            gauges.started(label);
             let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_message(&p));
+            gauges.finished(label);
             drop(permit);
             let _ = done.send(outcome);
         });
@@ -116,12 +128,20 @@ impl ProcessingPool {
         } else {
             on(&self.small).or_else(|| on(&self.main))
         };
-        placed.ok_or(PoolError::Busy {
-            capacity: if cost.is_small() {
-                self.main.capacity + self.small.capacity
+        placed.ok_or_else(|| {
+            let lane = if cost.is_small() {
+                &self.small
             } else {
-                self.main.capacity
-            },
+                &self.main
+            };
+            metrics::get().pipeline.rejected(lane.label);
+            PoolError::Busy {
+                capacity: if cost.is_small() {
+                    self.main.capacity + self.small.capacity
+                } else {
+                    self.main.capacity
+                },
+            }
         })
     }
 }
