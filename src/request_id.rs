@@ -1,7 +1,8 @@
 //! Gives every request an id, answers it in `X-Request-Id`, and makes it available to the
 //! error mapping (which puts it in error bodies) for the life of the request. When the
 //! response is ready it is counted for `/metrics` and logged as one line: id, route
-//! family, method, status, latency, bytes and the caller (never a credential or a URL).
+//! family, method, path (never the query, where signatures and tokens go), status,
+//! latency, bytes and the caller (never a credential).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -53,6 +54,7 @@ pub async fn middleware(
     let start = Instant::now();
     let id = next_id();
     let method = req.method().clone();
+    let path = req.path().to_owned();
     let bytes_in: u64 = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -65,6 +67,7 @@ pub async fn middleware(
     let line = RequestLine {
         route: metrics::route_family(response.request().match_pattern().as_deref()),
         method: method.as_str(),
+        path: &path,
         status: response.status().as_u16(),
         seconds: metrics::seconds_since(start),
         bytes_in,
@@ -85,6 +88,8 @@ pub async fn middleware(
 struct RequestLine<'a> {
     route: String,
     method: &'a str,
+    /// Without the query.
+    path: &'a str,
     status: u16,
     seconds: f64,
     bytes_in: u64,
@@ -103,6 +108,7 @@ impl RequestLine<'_> {
             request_id = %id,
             route = %self.route,
             method = %self.method,
+            path = %self.path,
             status = self.status,
             latency_ms = self.seconds * 1000.0,
             bytes_in = self.bytes_in,

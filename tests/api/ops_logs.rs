@@ -53,6 +53,7 @@ async fn json_logs_say_what_each_request_was_and_never_the_key() {
     let stored = request_line(&lines, &stored_id);
     assert_eq!(stored["route"], "bot_upload");
     assert_eq!(stored["method"], "POST");
+    assert_eq!(stored["path"], "/api/bot/upload_file");
     assert_eq!(stored["status"], 200);
     assert!(
         stored["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0),
