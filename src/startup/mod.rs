@@ -103,19 +103,7 @@ impl Application {
         let public_base = settings.public_base(bound);
         let signer = url_signer(&settings, &secret);
         let (ingest, sessions) = ingest(&settings, &catalog, &backends)?;
-        let expiry = tokio::spawn(
-            sessions
-                .clone()
-                .expire_periodically(settings.imagex.cleanup_interval.as_std()),
-        );
-        let sweeper = Sweeper::new(
-            catalog.clone(),
-            Arc::clone(&backends.objects),
-            Arc::clone(&backends.staging),
-            settings.storage.sweep_after.as_std(),
-            settings.imagex.session_ttl.as_std(),
-        );
-        let sweeping = tokio::spawn(sweeper.run(settings.storage.sweep_interval.as_std()));
+        let background = background(&settings, &catalog, &backends, &sessions);
         let cdn = &settings.cdn;
         let hot = HotCache::new(
             cdn.memory_cache_bytes,
@@ -140,8 +128,10 @@ impl Application {
         };
         let metrics = serve::metrics_server(&state.settings)?;
         let draining = Arc::clone(&state.draining);
-        let server_settings = &state.settings.server;
-        let (delay, grace) = (server_settings.drain_delay, server_settings.shutdown_grace);
+        let (delay, grace) = (
+            state.settings.server.drain_delay.as_std(),
+            state.settings.server.shutdown_grace.as_std(),
+        );
         let server = serve::api_server(listener, state)?;
         tracing::info!(address = %bound, %public_base, "imgate listening");
         Ok(Self {
@@ -150,10 +140,10 @@ impl Application {
             server,
             metrics,
             draining,
-            background: vec![expiry, sweeping],
+            background,
             catalog,
-            delay: delay.as_std(),
-            grace: grace.as_std(),
+            delay,
+            grace,
         })
     }
 
@@ -185,6 +175,27 @@ impl Application {
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         serve::run(self, stop).await
     }
+}
+
+/// The tasks that run beside the server: session expiry and the sweeper.
+fn background(
+    settings: &Settings,
+    catalog: &Catalog,
+    backends: &Backends,
+    sessions: &Sessions,
+) -> Vec<JoinHandle<()>> {
+    let expiry = sessions
+        .clone()
+        .expire_periodically(settings.imagex.cleanup_interval.as_std());
+    let sweeper = Sweeper::new(
+        catalog.clone(),
+        Arc::clone(&backends.objects),
+        Arc::clone(&backends.staging),
+        settings.storage.sweep_after.as_std(),
+        settings.imagex.session_ttl.as_std(),
+    );
+    let sweeping = sweeper.run(settings.storage.sweep_interval.as_std());
+    vec![tokio::spawn(expiry), tokio::spawn(sweeping)]
 }
 
 /// Signs object URLs in private deployments, with `cdn.signing_secrets` or else the
