@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cdn::{TemplateSettings, default_templates};
+pub use crate::metrics::MetricsSettings;
 use crate::pipeline::PipelineSettings;
 pub use crate::storage::{Backend, StorageSettings};
 
@@ -31,6 +32,7 @@ pub struct Settings {
     pub cdn: CdnSettings,
     pub pipeline: PipelineSettings,
     pub imagex: ImagexSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -42,6 +44,12 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Serve https with this certificate and key (PEM files). Default: plain http.
     pub tls: Option<TlsSettings>,
+    /// How long requests in flight (and their processing jobs) may take to finish after
+    /// SIGTERM or SIGINT before their connections are closed. Default `30s`.
+    pub shutdown_grace: Duration,
+    /// How long the node keeps accepting after SIGTERM or SIGINT while `/readyz` answers
+    /// 503, so load balancers see it before connections are refused. Default `0s`.
+    pub drain_delay: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -164,6 +172,7 @@ impl Default for Settings {
             cdn: CdnSettings::default(),
             pipeline: PipelineSettings::default(),
             imagex: ImagexSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -174,6 +183,8 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8888)),
             workers: 0,
             tls: None,
+            shutdown_grace: Duration::from_secs(30),
+            drain_delay: Duration::from_secs(0),
         }
     }
 }

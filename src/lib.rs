@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod media;
+pub mod metrics;
 pub mod pause;
 pub mod pipeline;
 pub mod random;

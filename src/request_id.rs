@@ -1,13 +1,22 @@
 //! Gives every request an id, answers it in `X-Request-Id`, and makes it available to the
-//! error mapping (which puts it in error bodies) for the life of the request.
+//! error mapping (which puts it in error bodies) for the life of the request. When the
+//! response is ready it is counted for `/metrics` and logged as one line: id, route
+//! family, method, path (never the query, where signatures and tokens go), status,
+//! latency, bytes and the caller (never a credential).
 
-use actix_web::body::MessageBody;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+
+use crate::metrics;
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    static PRINCIPAL: Arc<Mutex<Option<String>>>;
 }
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -17,6 +26,16 @@ pub fn current() -> String {
     REQUEST_ID
         .try_with(Clone::clone)
         .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// Notes who the current request was authenticated as (an id such as `key:7` or
+/// `user:2`, never a credential), for its log line.
+pub fn note_principal(id: String) {
+    let _ = PRINCIPAL.try_with(|principal| {
+        if let Ok(mut slot) = principal.lock() {
+            *slot = Some(id);
+        }
+    });
 }
 
 /// A random prefix per process and a counter: unique, and no system call per request.
@@ -32,13 +51,70 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
     let id = next_id();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let mut response = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
-    tracing::debug!(request_id = %id, %method, %path, status = response.status().as_u16());
+    let bytes_in: u64 = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
+    let principal = Arc::new(Mutex::new(None));
+    let _in_flight = metrics::get().http.in_flight();
+    let call = PRINCIPAL.scope(Arc::clone(&principal), next.call(req));
+    let mut response = REQUEST_ID.scope(id.clone(), call).await?;
+    let line = RequestLine {
+        route: metrics::route_family(response.request().match_pattern().as_deref()),
+        method: method.as_str(),
+        path: &path,
+        status: response.status().as_u16(),
+        seconds: metrics::seconds_since(start),
+        bytes_in,
+        bytes_out: match response.response().body().size() {
+            BodySize::Sized(n) => n,
+            BodySize::None | BodySize::Stream => 0,
+        },
+        principal: principal.lock().ok().and_then(|p| p.clone()),
+    };
+    line.record(&id);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
     Ok(response)
+}
+
+/// What is counted and logged of one request.
+struct RequestLine<'a> {
+    route: String,
+    method: &'a str,
+    /// Without the query.
+    path: &'a str,
+    status: u16,
+    seconds: f64,
+    bytes_in: u64,
+    /// The body's length, when known before it is sent (0 for a stream).
+    bytes_out: u64,
+    principal: Option<String>,
+}
+
+impl RequestLine<'_> {
+    fn record(&self, id: &str) {
+        metrics::get()
+            .http
+            .observe(&self.route, self.method, self.status, self.seconds);
+        tracing::info!(
+            target: "imgate::request",
+            request_id = %id,
+            route = %self.route,
+            method = %self.method,
+            path = %self.path,
+            status = self.status,
+            latency_ms = self.seconds * 1000.0,
+            bytes_in = self.bytes_in,
+            bytes_out = self.bytes_out,
+            principal = self.principal.as_deref().unwrap_or("-"),
+            "request"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! ingest and the upload sessions, and the settings that govern requests.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::auth::Authenticator;
 use crate::catalog::Catalog;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub ingest: Ingest,
     /// ImageX upload sessions, from apply to commit.
     pub sessions: Sessions,
+    /// Set once shutdown has begun: `/readyz` answers 503 so load balancers stop sending.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {

@@ -148,15 +148,15 @@ impl Catalog {
         self.dialect
     }
 
+    /// Closes the connections once the queries in progress are done (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Succeeds when the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), CatalogError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Closes every connection (at shutdown).
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }
 

@@ -84,5 +84,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("imgate listening; objects served at {}", app.public_base());
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    app.run_until(crate::startup::termination())
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -1,4 +1,7 @@
-//! `/healthz`: the process answers. `/readyz`: the catalog and the storage backend answer too.
+//! `/healthz`: the process answers. `/readyz`: the catalog and the storage backend answer
+//! too, and the server is not shutting down.
+
+use std::sync::atomic::Ordering;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -12,6 +15,11 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(Ordering::Relaxed) {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, RETRY_AFTER))
+            .json(json!({"status": "draining"}));
+    }
     let catalog = state.catalog.ping().await.map_err(|e| e.to_string());
     let storage = state.storage.check().await.map_err(|e| e.to_string());
     let word = |r: &Result<(), String>| match r {

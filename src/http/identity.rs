@@ -46,7 +46,9 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let credential = credential.ok_or(AuthError::Missing)?;
-            Ok(Caller(state.auth.authenticate(&credential).await?))
+            let principal = state.auth.authenticate(&credential).await?;
+            crate::request_id::note_principal(principal.owner());
+            Ok(Caller(principal))
         })
     }
 }

@@ -8,7 +8,9 @@ mod health;
 pub mod identity;
 mod imagex;
 mod limits;
+pub mod metrics;
 mod objects;
+pub mod openapi;
 mod passport;
 mod stored;
 

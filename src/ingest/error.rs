@@ -4,6 +4,7 @@ use super::{Base64Error, StagingError};
 use crate::biz::BizType;
 use crate::catalog::CatalogError;
 use crate::media::TypeMismatch;
+use crate::metrics::UploadOutcome;
 use crate::pipeline::{PipelineError, PoolError};
 use crate::storage::{InvalidKey, StorageError};
 
@@ -61,6 +62,22 @@ pub enum IngestError {
 }
 
 /// Where a client goes when a file is too big for the Base64 method.
+impl IngestError {
+    /// What the upload's end counts as in `/metrics`.
+    pub fn outcome(&self) -> UploadOutcome {
+        match self {
+            IngestError::Pool(PoolError::Busy { .. })
+            | IngestError::Storage(StorageError::Unavailable(_)) => UploadOutcome::Busy,
+            IngestError::Pool(_)
+            | IngestError::Storage(_)
+            | IngestError::Catalog(CatalogError::Database(_) | CatalogError::Migration(_))
+            | IngestError::InvalidKey(_)
+            | IngestError::Pipeline(PipelineError::Encode(_)) => UploadOutcome::Failed,
+            _ => UploadOutcome::Refused,
+        }
+    }
+}
+
 pub const LARGE_FILE_HINT: &str = "; upload larger files with method 2 (temporary upload credentials, POST /api/playground/upload/auth_token) or the ImageX flow";
 
 impl From<Base64Error> for IngestError {

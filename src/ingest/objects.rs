@@ -3,6 +3,7 @@
 //! from stored originals the same way.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -13,6 +14,7 @@ use super::{
 use crate::biz::BizType;
 use crate::catalog::{Catalog, ObjectRecord};
 use crate::media::FileType;
+use crate::metrics::{self, UploadMethod};
 use crate::pipeline::{self, JobCost, Operation, PipelineSettings, ProcessingPool};
 use crate::storage::{ObjectKey, Storage, read_all};
 
@@ -100,6 +102,32 @@ impl Ingest {
     /// Checks, processes, stores and records `object`; answers the records, the
     /// original's first, then its variants.
     pub async fn store(&self, object: NewObject) -> Result<Vec<ObjectRecord>, IngestError> {
+        let start = Instant::now();
+        // A commit from an ImageX upload is counted by the session, which knows its method.
+        let method = match &object.source {
+            Source::Base64 { .. } => Some(UploadMethod::Base64),
+            Source::Bytes(_) => Some(UploadMethod::Put),
+            Source::Staged(_) => None,
+        };
+        let biz = object.biz;
+        let outcome = self.store_counted(object).await;
+        if let Some(method) = method {
+            let uploads = &metrics::get().uploads;
+            match &outcome {
+                Ok((_, received)) => {
+                    uploads.stored(method, biz.name(), *received, metrics::seconds_since(start));
+                }
+                Err(e) => uploads.ended(method, e.outcome(), biz.name()),
+            }
+        }
+        outcome.map(|(records, _)| records)
+    }
+
+    /// Stores `object`; answers its records and how many bytes the client's file was.
+    async fn store_counted(
+        &self,
+        object: NewObject,
+    ) -> Result<(Vec<ObjectRecord>, u64), IngestError> {
         let NewObject {
             biz,
             owner,
@@ -108,10 +136,11 @@ impl Ingest {
             origin,
             source,
         } = object;
-        let prepared = match source {
+        let (prepared, received) = match source {
             Source::Staged(file) => {
                 let origin = origin.as_deref().unwrap_or_default();
-                self.prepare_staged(biz, declared, &file, origin).await?
+                let prepared = self.prepare_staged(biz, declared, &file, origin).await?;
+                (prepared, file.size)
             }
             Source::Bytes(bytes) => {
                 self.prepare_in_memory(biz, declared, Loaded::Bytes(bytes))
@@ -129,17 +158,18 @@ impl Ingest {
             owner: &owner,
             origin: origin.as_deref(),
         };
-        self.store_object(placement, prepared).await
+        let records = self.store_object(placement, prepared).await?;
+        Ok((records, received))
     }
 
     /// Bytes a request brought (whole, or as Base64 text): checked and processed on the
-    /// pool, within its memory budget.
+    /// pool, within its memory budget. Answers how many bytes the file was, too.
     async fn prepare_in_memory(
         &self,
         biz: BizType,
         declared: Declared,
         loaded: Loaded,
-    ) -> Result<Prepared, IngestError> {
+    ) -> Result<(Prepared, u64), IngestError> {
         let max_decode = self.settings.limits.max_decode_bytes;
         let cost = match &loaded {
             Loaded::Bytes(bytes) => JobCost::estimate(bytes)
@@ -159,11 +189,12 @@ impl Ingest {
                     Loaded::Bytes(bytes) => bytes,
                     Loaded::Base64 { data, limit } => decode_base64(&data, limit)?,
                 };
+                let received = bytes.len() as u64;
                 let declared = match declared {
                     Declared::Type(file_type) => file_type,
                     Declared::Name(name) => declared_type(&name, &bytes)?,
                 };
-                prepare(biz, declared, bytes, &settings)
+                prepare(biz, declared, bytes, &settings).map(|p| (p, received))
             })
             .await?
     }

@@ -80,6 +80,9 @@ impl Sweeper {
         self.totals
             .unrecorded
             .fetch_add(swept.unrecorded, Ordering::Relaxed);
+        crate::metrics::get()
+            .storage
+            .swept(swept.temporary, swept.unrecorded);
         if swept != Swept::default() {
             tracing::info!(
                 temporary = swept.temporary,

@@ -4,9 +4,10 @@
 
 use super::{
     Deadline, DecodeLimits, Output, PipelineError, Probe, Processed, Profile, chunks, decode,
-    still, strip,
+    stage, still, strip,
 };
 use crate::media::FileType;
+use crate::metrics::Stage;
 
 pub fn process(
     bytes: &[u8],
@@ -15,7 +16,7 @@ pub fn process(
     limits: &DecodeLimits,
     deadline: &Deadline,
 ) -> Result<Processed, PipelineError> {
-    let stripped = strip(bytes, probe.format)?;
+    let stripped = stage(Stage::Strip, || strip(bytes, probe.format))?;
     if stripped.len() as u64 > profile.max_bytes {
         return Err(PipelineError::TargetUnreachable {
             target: profile.max_bytes,
@@ -26,7 +27,9 @@ pub fn process(
         chunks::check_gif_frames(&stripped, deadline)?;
     }
     let largest_variant = profile.variants.iter().copied().max().unwrap_or(0);
-    let first = decode(bytes, probe, limits, largest_variant)?;
+    let first = stage(Stage::Decode, || {
+        decode(bytes, probe, limits, largest_variant)
+    })?;
     deadline.check("decoding the first frame")?;
     let original = Output {
         format: probe.format,

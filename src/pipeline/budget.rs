@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::metrics;
+
 /// The budget when the settings leave it to the machine: a quarter of the memory the
 /// process may use, and never less than this.
 const LEAST_AUTO: u64 = 256 * 1024 * 1024;
@@ -20,7 +22,16 @@ pub struct MemoryBudget {
 /// Memory held by an admitted job, given back when it is dropped.
 #[derive(Debug)]
 pub struct MemoryPermit {
-    _kib: Option<OwnedSemaphorePermit>,
+    kib: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for MemoryPermit {
+    fn drop(&mut self) {
+        if let Some(permit) = &self.kib {
+            let bytes = permit.num_permits() as i64 * 1024;
+            metrics::get().pipeline.decode_memory_changed(-bytes);
+        }
+    }
 }
 
 impl MemoryBudget {
@@ -58,10 +69,15 @@ impl MemoryBudget {
     pub async fn admit(&self, bytes: u64) -> MemoryPermit {
         let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
         if kib == 0 {
-            return MemoryPermit { _kib: None };
+            return MemoryPermit { kib: None };
         }
         let permit = Arc::clone(&self.kib).acquire_many_owned(kib).await.ok();
-        MemoryPermit { _kib: permit }
+        if permit.is_some() {
+            metrics::get()
+                .pipeline
+                .decode_memory_changed(i64::from(kib) * 1024);
+        }
+        MemoryPermit { kib: permit }
     }
 }
 

@@ -37,6 +37,12 @@ pub use render::{Operation, render};
 pub use resize::{cover, fit_within, square};
 
 use crate::media::FileType;
+use crate::metrics::Stage;
+
+/// Runs one step of the pipeline, timed as `stage` for `/metrics`.
+fn stage<T>(stage: Stage, step: impl FnOnce() -> T) -> T {
+    crate::metrics::get().pipeline.time(stage, step)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PipelineError {
@@ -92,7 +98,7 @@ pub fn process(
     limits: &DecodeLimits,
 ) -> Result<Processed, PipelineError> {
     let deadline = Deadline::start(limits.max_job_time);
-    let probe = probe(bytes, format)?;
+    let probe = stage(Stage::Probe, || probe(bytes, format))?;
     limits.check_probe(&probe)?;
     deadline.check("reading the header")?;
     if probe.is_animated() {

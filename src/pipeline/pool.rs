@@ -14,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use super::JobCost;
 use super::budget::{MemoryBudget, MemoryPermit};
 use super::decode::panic_message;
+use crate::metrics;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
@@ -33,10 +34,16 @@ struct Lane {
     workers: rayon::ThreadPool,
     slots: Arc<Semaphore>,
     capacity: usize,
+    /// The lane's name in `/metrics`.
+    label: metrics::Lane,
 }
 
 impl Lane {
-    fn new(name: &'static str, threads: usize, queue: usize) -> std::io::Result<Self> {
+    fn new(label: metrics::Lane, threads: usize, queue: usize) -> std::io::Result<Self> {
+        let name = match label {
+            metrics::Lane::Main => "pipeline",
+            metrics::Lane::Small => "small",
+        };
         let workers = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(move |i| format!("imgate-{name}-{i}"))
@@ -46,6 +53,7 @@ impl Lane {
             workers,
             slots: Arc::new(Semaphore::new(threads + queue)),
             capacity: threads + queue,
+            label,
         })
     }
 
@@ -85,8 +93,8 @@ impl ProcessingPool {
             n => n,
         };
         Ok(Self {
-            main: Arc::new(Lane::new("pipeline", threads, queue)?),
-            small: Arc::new(Lane::new("small", 1, queue)?),
+            main: Arc::new(Lane::new(metrics::Lane::Main, threads, queue)?),
+            small: Arc::new(Lane::new(metrics::Lane::Small, 1, queue)?),
             memory: MemoryBudget::new(0),
         })
     }
@@ -155,12 +163,20 @@ impl ProcessingPool {
         } else {
             on(&self.small).or_else(|| on(&self.main))
         };
-        placed.ok_or(PoolError::Busy {
-            capacity: if cost.is_small() {
-                self.main.capacity + self.small.capacity
+        placed.ok_or_else(|| {
+            let lane = if cost.is_small() {
+                &self.small
             } else {
-                self.main.capacity
-            },
+                &self.main
+            };
+            metrics::get().pipeline.rejected(lane.label);
+            PoolError::Busy {
+                capacity: if cost.is_small() {
+                    self.main.capacity + self.small.capacity
+                } else {
+                    self.main.capacity
+                },
+            }
         })
     }
 }
@@ -175,8 +191,12 @@ impl Reservation {
     {
         let Reservation { lane, slot, memory } = self;
         let (done, result) = oneshot::channel();
+        let (gauges, label) = (&metrics::get().pipeline, lane.label);
+        gauges.queued(label);
         lane.workers.spawn(move || {
+            gauges.started(label);
             let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_message(&p));
+            gauges.finished(label);
             drop((slot, memory));
             let _ = done.send(outcome);
         });

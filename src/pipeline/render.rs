@@ -4,9 +4,10 @@
 
 use super::{
     Deadline, DecodeLimits, Effort, Output, PipelineError, Pixels, decode, encode, fit_within,
-    probe,
+    probe, stage,
 };
 use crate::media::FileType;
+use crate::metrics::Stage;
 
 /// What a variant does to the original's pixels, with its sizes resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub fn render(
     limits: &DecodeLimits,
 ) -> Result<Output, PipelineError> {
     let deadline = Deadline::start(limits.max_job_time);
-    let probe = probe(bytes, stored)?;
+    let probe = stage(Stage::Probe, || probe(bytes, stored))?;
     limits.check(probe.width, probe.height, 1)?;
     limits.check_scans(probe.scans)?;
     let min_side = match operation {
@@ -38,13 +39,13 @@ pub fn render(
         Operation::Fill { width, height } => width.max(height),
         Operation::Identity => u32::MAX,
     };
-    let pixels = decode(bytes, &probe, limits, min_side)?;
+    let pixels = stage(Stage::Decode, || decode(bytes, &probe, limits, min_side))?;
     deadline.check("decoding")?;
-    let shaped = match operation {
+    let shaped = stage(Stage::Resize, || match operation {
         Operation::Fit { width, height } => fit_inside(pixels, width, height),
         Operation::Fill { width, height } => fill(&pixels, width, height),
         Operation::Identity => pixels,
-    };
+    });
     deadline.check("resizing")?;
     let format = if format == FileType::Gif {
         FileType::Png
@@ -52,7 +53,9 @@ pub fn render(
         format
     };
     Ok(Output {
-        bytes: encode(&shaped, format, quality, Effort::Fast)?,
+        bytes: stage(Stage::Encode, || {
+            encode(&shaped, format, quality, Effort::Fast)
+        })?,
         format,
         width: shaped.width,
         height: shaped.height,

@@ -4,9 +4,10 @@
 
 use super::{
     Deadline, DecodeLimits, Effort, Output, PipelineError, Pixels, Probe, Processed, Profile,
-    Variant, decode, encode, fit, fit_within, square, strip,
+    Variant, decode, encode, fit, fit_within, square, stage, strip,
 };
 use crate::media::FileType;
+use crate::metrics::Stage;
 
 pub fn process(
     bytes: &[u8],
@@ -31,17 +32,20 @@ pub fn process(
     let largest_variant = profile.variants.iter().copied().max().unwrap_or(0);
     let min_side = largest_variant
         .max((u64::from(original_long) * u64::from(short)).div_ceil(u64::from(long)) as u32);
-    let mut pixels = decode(bytes, probe, limits, min_side)?;
+    let mut pixels = stage(Stage::Decode, || decode(bytes, probe, limits, min_side))?;
     deadline.check("decoding")?;
-    pixels = pixels.orient(probe.orientation);
-    if let Some(icc) = &probe.icc {
-        pixels = pixels.to_srgb(icc);
-    }
+    pixels = stage(Stage::Orient, || {
+        let upright = pixels.orient(probe.orientation);
+        match &probe.icc {
+            Some(icc) => upright.to_srgb(icc),
+            None => upright,
+        }
+    });
     deadline.check("orienting and converting to sRGB")?;
     let (original, source) = if unchanged {
         let output = Output {
             format: probe.format,
-            bytes: strip(bytes, probe.format)?,
+            bytes: stage(Stage::Strip, || strip(bytes, probe.format))?,
             width,
             height,
             frames: 1,
@@ -63,7 +67,7 @@ fn re_encode(
     deadline: &Deadline,
 ) -> Result<(Output, Pixels), PipelineError> {
     let target_format = profile.output_format(uploaded);
-    let resized = fit_within(pixels, profile.max_edge);
+    let resized = stage(Stage::Resize, || fit_within(pixels, profile.max_edge));
     deadline.check("resizing")?;
     let target = fit::Target {
         format: target_format,
@@ -71,7 +75,9 @@ fn re_encode(
         effort: profile.jpeg_effort,
         max_bytes: profile.max_bytes,
     };
-    let fitted = fit::fit_to_target(resized, &target, deadline)?;
+    let fitted = stage(Stage::Fit, || {
+        fit::fit_to_target(resized, &target, deadline)
+    })?;
     tracing::debug!(
         quality = fitted.quality,
         bytes = fitted.bytes.len(),
@@ -106,14 +112,17 @@ pub fn variants(
     let mut out = Vec::with_capacity(sizes.len() * formats.len());
     let mut previous: Option<Pixels> = None;
     for size in sizes {
-        let square = square(previous.as_ref().unwrap_or(source), size);
+        let from = previous.as_ref().unwrap_or(source);
+        let square = stage(Stage::Resize, || square(from, size));
         for &format in &formats {
             deadline.check(&format!("the {size} px {} variant", format.extension()))?;
             out.push(Variant {
                 size,
                 output: Output {
                     format,
-                    bytes: encode(&square, format, profile.variant_quality, Effort::Fast)?,
+                    bytes: stage(Stage::Encode, || {
+                        encode(&square, format, profile.variant_quality, Effort::Fast)
+                    })?,
                     width: square.width,
                     height: square.height,
                     frames: 1,

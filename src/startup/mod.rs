@@ -1,25 +1,27 @@
 //! Builds the application from settings: opens the catalog and the store, binds the
-//! listener (port 0 picks a free port, as the tests do) and assembles the HTTP server.
+//! listeners (port 0 picks a free port, as the tests do), assembles the HTTP servers and
+//! starts the background tasks; [`serve`] runs them until shutdown and drains.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, Sealer, SessionSigner, load_or_create_secret};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
 use crate::config::{ImagexSettings, Settings};
-use crate::http;
 use crate::ingest::{Ingest, SessionLimits, Sessions, Staging, Sweeper};
 use crate::pipeline::ProcessingPool;
-use crate::request_id;
 use crate::state::AppState;
 use crate::storage::{Backends, StorageError};
 
+mod serve;
 mod tls;
+
+pub use serve::termination;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -61,12 +63,22 @@ pub async fn open_stores(settings: &Settings) -> Result<Backends, StorageError> 
         settings.staging_root(),
     )
     .await
+    .map(|backends| backends.metered(settings.storage.backend))
 }
 
 pub struct Application {
     port: u16,
     public_base: String,
     server: Server,
+    /// The `/metrics` listener, when it is apart from the API's.
+    metrics: Option<(u16, Server)>,
+    draining: Arc<AtomicBool>,
+    /// Session expiry and the sweeper, stopped at shutdown.
+    background: Vec<JoinHandle<()>>,
+    catalog: Catalog,
+    /// `server.drain_delay` and `server.shutdown_grace`.
+    delay: std::time::Duration,
+    grace: std::time::Duration,
 }
 
 impl std::fmt::Debug for Application {
@@ -91,19 +103,7 @@ impl Application {
         let public_base = settings.public_base(bound);
         let signer = url_signer(&settings, &secret);
         let (ingest, sessions) = ingest(&settings, &catalog, &backends)?;
-        tokio::spawn(
-            sessions
-                .clone()
-                .expire_periodically(settings.imagex.cleanup_interval.as_std()),
-        );
-        let sweeper = Sweeper::new(
-            catalog.clone(),
-            Arc::clone(&backends.objects),
-            Arc::clone(&backends.staging),
-            settings.storage.sweep_after.as_std(),
-            settings.imagex.session_ttl.as_std(),
-        );
-        tokio::spawn(sweeper.run(settings.storage.sweep_interval.as_std()));
+        let background = background(&settings, &catalog, &backends, &sessions);
         let cdn = &settings.cdn;
         let hot = HotCache::new(
             cdn.memory_cache_bytes,
@@ -120,22 +120,40 @@ impl Application {
                 SessionSigner::new(&secret),
                 Sealer::new(&secret),
             ),
-            catalog,
+            catalog: catalog.clone(),
             storage: backends.objects,
             urls: UrlBuilder::new(public_base.clone(), signer),
+            draining: Arc::default(),
             settings: Arc::new(settings),
         };
-        let server = serve(listener, state)?;
+        let metrics = serve::metrics_server(&state.settings)?;
+        let draining = Arc::clone(&state.draining);
+        let (delay, grace) = (
+            state.settings.server.drain_delay.as_std(),
+            state.settings.server.shutdown_grace.as_std(),
+        );
+        let server = serve::api_server(listener, state)?;
         tracing::info!(address = %bound, %public_base, "imgate listening");
         Ok(Self {
             port: bound.port(),
             public_base,
             server,
+            metrics,
+            draining,
+            background,
+            catalog,
+            delay,
+            grace,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener, when `metrics.listen` sets one apart.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The base of object URLs this instance hands out.
@@ -148,9 +166,36 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped through [`Application::handle`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(std::future::pending()).await
     }
+
+    /// Serves until `stop` resolves, then drains (see [`serve::drain`]).
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+        serve::run(self, stop).await
+    }
+}
+
+/// The tasks that run beside the server: session expiry and the sweeper.
+fn background(
+    settings: &Settings,
+    catalog: &Catalog,
+    backends: &Backends,
+    sessions: &Sessions,
+) -> Vec<JoinHandle<()>> {
+    let expiry = sessions
+        .clone()
+        .expire_periodically(settings.imagex.cleanup_interval.as_std());
+    let sweeper = Sweeper::new(
+        catalog.clone(),
+        Arc::clone(&backends.objects),
+        Arc::clone(&backends.staging),
+        settings.storage.sweep_after.as_std(),
+        settings.imagex.session_ttl.as_std(),
+    );
+    let sweeping = sweeper.run(settings.storage.sweep_interval.as_std());
+    vec![tokio::spawn(expiry), tokio::spawn(sweeping)]
 }
 
 /// Signs object URLs in private deployments, with `cdn.signing_secrets` or else the
@@ -205,33 +250,4 @@ fn session_limits(imagex: &ImagexSettings) -> SessionLimits {
         ttl: imagex.session_ttl.as_std(),
         commit_lease: imagex.commit_lease.as_std(),
     }
-}
-
-fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
-    let workers = match state.settings.server.workers {
-        0 => std::thread::available_parallelism().map_or(2, usize::from),
-        n => n,
-    };
-    let tls = state
-        .settings
-        .server
-        .tls
-        .as_ref()
-        .map(tls::server_config)
-        .transpose()?;
-    let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        let prefix = data.settings.cdn.path_prefix.clone();
-        App::new()
-            .app_data(data.clone())
-            .wrap(from_fn(http::cors))
-            .wrap(from_fn(request_id::middleware))
-            .configure(|cfg| http::routes(cfg, &prefix))
-    })
-    .workers(workers);
-    let server = match tls {
-        Some(config) => server.listen_rustls_0_23(listener, config),
-        None => server.listen(listener),
-    };
-    Ok(server.map_err(io_error("HTTP listener"))?.run())
 }

@@ -3,6 +3,7 @@
 
 mod key;
 mod local;
+mod metered;
 mod s3;
 mod settings;
 
@@ -18,6 +19,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 
 pub use key::{InvalidKey, ObjectKey};
 pub use local::LocalStorage;
+pub use metered::Metered;
 pub use s3::{MIN_PART_BYTES, S3Settings, S3Storage, ServeMode};
 pub use settings::{Backend, StorageSettings};
 
@@ -62,6 +64,20 @@ impl Backends {
                     staging: Arc::new(staging),
                 })
             }
+        }
+    }
+}
+
+impl Backends {
+    /// The same stores, each counted and timed for `/metrics` under `backend`'s name.
+    pub fn metered(self, backend: Backend) -> Self {
+        let name = match backend {
+            Backend::Local => "local",
+            Backend::S3 => "s3",
+        };
+        Self {
+            objects: Metered::wrap(self.objects, name, "objects"),
+            staging: Metered::wrap(self.staging, name, "staging"),
         }
     }
 }

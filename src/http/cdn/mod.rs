@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::catalog::unix_now;
 use crate::cdn::{Hot, parse_template};
 use crate::error::ApiError;
+use crate::metrics::{self, CdnCache};
 use crate::state::AppState;
 use crate::storage::ObjectKey;
 
@@ -39,6 +40,7 @@ pub async fn serve(
         return variant::serve(&req, variant, &state, &cache_control).await;
     }
     let hot = find(&state, &uri).await?.ok_or(ApiError::NotFound)?;
+    metrics::get().cdn.answered(cache_of(&hot));
     object::respond(&req, &hot, &state, &cache_control, |_| {}).await
 }
 
@@ -52,6 +54,15 @@ async fn find(state: &AppState, uri: &str) -> Result<Option<Hot>, ApiError> {
     };
     state.hot.put(record.clone(), None);
     Ok(Some(Hot::new(record, None)))
+}
+
+/// Where a found object's bytes come from: memory when the hot cache has them.
+fn cache_of(hot: &Hot) -> CdnCache {
+    if hot.body.is_some() {
+        CdnCache::MemoryHit
+    } else {
+        CdnCache::StoreHit
+    }
 }
 
 fn signature_of(req: &HttpRequest) -> Signature {

@@ -13,6 +13,7 @@ use crate::catalog::ObjectRecord;
 use crate::cdn::Hot;
 use crate::cdn::{RangeRequest, none_match, parse_range};
 use crate::error::ApiError;
+use crate::metrics;
 use crate::state::AppState;
 use crate::storage::{ByteRange, ObjectKey, ResponseHeaders, ServeMode, StorageError, read_all};
 
@@ -95,6 +96,9 @@ async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let record = &hot.record;
     let size = u64::try_from(record.size).unwrap_or(0);
+    metrics::get()
+        .cdn
+        .served(range.map_or(size, ByteRange::length));
     if let Some(bytes) = hot.body.as_ref().filter(|b| b.len() as u64 == size) {
         let part = range.map_or_else(
             || bytes.clone(),

@@ -2,16 +2,19 @@
 //! otherwise made once from the original under a per-key lock (`miss`) while concurrent
 //! requests for it wait, then stored under its deterministic key.
 
+use std::time::Instant;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::find;
 use super::object::respond;
+use super::{cache_of, find};
 use crate::catalog::ObjectRecord;
 use crate::cdn::{FormatChoice, Hot, VariantRequest};
 use crate::error::ApiError;
 use crate::ingest::VariantSpec;
 use crate::media::FileType;
+use crate::metrics::{self, CdnCache};
 use crate::state::AppState;
 
 const CACHE_HEADER: &str = "x-imgate-cache";
@@ -51,6 +54,10 @@ pub async fn serve(
             }
         }
     };
+    metrics::get().cdn.answered(match cache {
+        "miss" => CdnCache::VariantMade,
+        _ => cache_of(&hot),
+    });
     respond(req, &hot, state, cache_control, |response| {
         response.insert_header((CACHE_HEADER, cache));
         if negotiated {
@@ -88,7 +95,11 @@ async fn make(
         format,
         quality: state.settings.cdn.variant_quality,
     };
+    let start = Instant::now();
     let (record, body) = state.ingest.make_variant(base, key, spec).await?;
+    metrics::get()
+        .cdn
+        .rendered_in(metrics::seconds_since(start));
     state.hot.put(record.clone(), Some(body.clone()));
     Ok(Hot::new(record, Some(body)))
 }

@@ -39,12 +39,17 @@ pub async fn caller(
             headers: &headers,
             body,
         };
-        return Ok(state
-            .auth
-            .signature(&signature, &request, header(req, "x-security-token"))?);
+        let principal =
+            state
+                .auth
+                .signature(&signature, &request, header(req, "x-security-token"))?;
+        crate::request_id::note_principal(principal.owner());
+        return Ok(principal);
     }
     let credential = credential_of(req).ok_or(AuthError::Missing)?;
-    Ok(state.auth.authenticate(&credential).await?)
+    let principal = state.auth.authenticate(&credential).await?;
+    crate::request_id::note_principal(principal.owner());
+    Ok(principal)
 }
 
 /// `host:port` that clients reach this server at.

@@ -115,13 +115,16 @@ async fn authorize(req: &HttpRequest, upload: &Upload, state: &AppState) -> Resu
         .map(str::trim)
         .unwrap_or_default();
     if Sealer::is_upload_token(raw) {
-        return Ok(state
+        state
             .auth
             .sealer()
-            .check_upload_token(raw, uri, unix_now())?);
+            .check_upload_token(raw, uri, unix_now())?;
+        crate::request_id::note_principal(upload.session.owner.clone());
+        return Ok(());
     }
     let credential = credential_of(req).ok_or(AuthError::Missing)?;
     let principal = state.auth.authenticate(&credential).await?;
+    crate::request_id::note_principal(principal.owner());
     let session = &upload.session;
     principal
         .may_use_session(&session.owner, session.biz_type)

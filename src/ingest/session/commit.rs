@@ -4,6 +4,8 @@
 //! commit that fails gives its claim back; one that dies lets its lease lapse, and the next
 //! commit takes over.
 
+use std::time::Instant;
+
 use serde_json::Value;
 
 use super::Crc32;
@@ -12,6 +14,7 @@ use super::{SessionError, Sessions, stem_of};
 use crate::biz::BizType;
 use crate::catalog::{ObjectRecord, UploadRecord, UploadSession, UploadState};
 use crate::ingest::{Declared, NewObject, Source, StagedFile};
+use crate::metrics::{self, UploadMethod};
 use crate::pause;
 
 /// Makes a committed file's answer from its StoreUri and its stored object's record.
@@ -77,7 +80,9 @@ impl Sessions {
             };
         };
         pause::here("commit:claimed").await;
+        let start = Instant::now();
         let outcome = self.store(session, upload, &lease, describe).await;
+        count_commit(session, upload, start, &outcome);
         if outcome.is_err() {
             self.catalog
                 .release_upload(&upload.store_uri, &lease.claim)
@@ -160,6 +165,28 @@ impl Sessions {
             .into_iter()
             .next()
             .ok_or_else(|| SessionError::Corrupt(format!("nothing was stored for `{uri}`")))
+    }
+}
+
+/// Counts a commit that stored (or failed to store) a file, by the way it was uploaded.
+fn count_commit(
+    session: &UploadSession,
+    upload: &UploadRecord,
+    start: Instant,
+    outcome: &Result<Value, SessionError>,
+) {
+    let method = match upload.chunked_id {
+        Some(_) => UploadMethod::ImagexChunked,
+        None => UploadMethod::ImagexDirect,
+    };
+    let biz = BizType::from_code(session.biz_type).unwrap_or(BizType::BOT_DATASET);
+    let uploads = &metrics::get().uploads;
+    match outcome {
+        Ok(_) => {
+            uploads.ended(method, metrics::UploadOutcome::Stored, biz.name());
+            uploads.committed_in(method, metrics::seconds_since(start));
+        }
+        Err(e) => uploads.ended(method, e.outcome(), biz.name()),
     }
 }
 

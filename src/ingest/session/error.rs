@@ -4,6 +4,8 @@ use super::PartListError;
 use crate::catalog::CatalogError;
 use crate::clock::format_utc;
 use crate::ingest::{IngestError, StagingError};
+use crate::metrics::UploadOutcome;
+use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -68,4 +70,21 @@ pub enum SessionError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+}
+
+impl SessionError {
+    /// What a commit's end counts as in `/metrics`.
+    pub fn outcome(&self) -> UploadOutcome {
+        match self {
+            SessionError::Ingest(e) => e.outcome(),
+            SessionError::Busy(_)
+            | SessionError::Staging(StagingError::Storage(StorageError::Unavailable(_))) => {
+                UploadOutcome::Busy
+            }
+            SessionError::Catalog(_) | SessionError::Corrupt(_) | SessionError::Staging(_) => {
+                UploadOutcome::Failed
+            }
+            _ => UploadOutcome::Refused,
+        }
+    }
 }

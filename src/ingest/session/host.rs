@@ -7,6 +7,7 @@ use futures_util::Stream;
 use super::crc::Crc32;
 use super::{SessionError, Sessions, Upload};
 use crate::ingest::Staged;
+use crate::metrics::{self, UploadMethod};
 use crate::random::random_hex;
 
 /// A body on its way in: its chunks, the length the client declared, and the CRC32 it
@@ -60,6 +61,9 @@ impl Sessions {
             self.catalog.drop_chunked(&record.store_uri).await?;
             self.staging.remove_parts(&record.upload_id).await?;
         }
+        metrics::get()
+            .uploads
+            .received(UploadMethod::ImagexDirect, staged.size);
         let crc = Crc32(staged.crc32).to_string();
         self.catalog
             .mark_uploaded(&record.store_uri, staged.size as i64, &crc)

@@ -11,6 +11,7 @@ use futures_util::Stream;
 use super::crc::Crc32;
 use super::{Body, PartList, SessionError, Sessions, Upload};
 use crate::catalog::{PartRecord, UploadState};
+use crate::metrics::{self, UploadMethod};
 
 /// The file a complete settled: its size and CRC32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,9 @@ impl Sessions {
                 "the parts add up to more than the upload limit of {max_file} bytes"
             )));
         }
+        metrics::get()
+            .uploads
+            .received(UploadMethod::ImagexChunked, staged.size);
         let record = PartRecord {
             part_number: number,
             size: staged.size as i64,

@@ -50,6 +50,30 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// `kill -TERM`: the process is asked to stop, as an orchestrator does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the process to exit, for `within` at most; answers its status.
+    pub async fn exit_status(&mut self, within: Duration) -> std::process::ExitStatus {
+        let steps = within.as_millis() / 50;
+        for _ in 0..=steps {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "imgate serve did not exit within {within:?}; it wrote:\n{}",
+            self.log()
+        );
+    }
+
     /// Waits until the process has written `text` on stderr.
     pub async fn wait_for_log(&self, text: &str) {
         for _ in 0..300 {
