@@ -16,7 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use intents::WriteIntent;
 pub use keys::{ApiKeyRecord, NewApiKey};
-pub use objects::ObjectRecord;
+pub use objects::{ObjectQuery, ObjectRecord};
 pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession, UploadState};
 pub use users::{SessionRecord, UserRecord};
 
