@@ -9,7 +9,7 @@ use super::{Catalog, CatalogError, conflict_as};
 const COLUMNS: &str = "uri, owner, biz_type, kind, content_type, size, sha256, md5,
                        width, height, frames, parent, created_at, origin";
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct ObjectRecord {
     pub uri: String,
     pub owner: String,

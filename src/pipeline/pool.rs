@@ -77,6 +77,16 @@ impl ProcessingPool {
         self.main.workers.current_num_threads()
     }
 
+    /// Jobs running or waiting now, and the most the pool holds, over both lanes.
+    pub fn load(&self) -> (usize, usize) {
+        let lanes = [&self.main, &self.small];
+        let held = lanes
+            .iter()
+            .map(|lane| lane.capacity - lane.slots.available_permits())
+            .sum();
+        (held, lanes.iter().map(|lane| lane.capacity).sum())
+    }
+
     /// Runs `job` on the main lane as a job of unknown cost.
     pub async fn run<T, F>(&self, job: F) -> Result<T, PoolError>
     where

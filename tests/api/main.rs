@@ -11,6 +11,7 @@ mod client_limits;
 mod client_retry;
 mod client_screen;
 mod client_terminal;
+mod console_browser;
 mod crash;
 mod health;
 mod helpers;
