@@ -356,3 +356,30 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_path_stays_clear_of_the_api_and_the_cdn() {
+        let with_path = |path: &str| ConsoleSettings {
+            enabled: true,
+            path: path.into(),
+        };
+        assert!(with_path("/console").validate("/imgate").is_ok());
+        assert!(with_path("/ops/console-2").validate("/imgate").is_ok());
+        for (path, says) in [
+            ("/", "must look like"),
+            ("console", "must look like"),
+            ("/console/", "must look like"),
+            ("/con sole", "must look like"),
+            ("/api", "overlaps `/api`"),
+            ("/api/console", "overlaps `/api`"),
+            ("/imgate", "overlaps `/imgate`"),
+        ] {
+            let refused = with_path(path).validate("/imgate").expect_err(path);
+            assert!(refused.to_string().contains(says), "{path}: {refused}");
+        }
+    }
+}
