@@ -40,11 +40,12 @@ function check(condition, what) {
   if (!condition) throw new Error(`check failed: ${what}`);
 }
 
-async function shoot(page, name) {
+async function shoot(page, name, {fullPage = true} = {}) {
   for (const [size, viewport] of [['laptop', LAPTOP], ['phone', PHONE]]) {
     await page.setViewportSize(viewport);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(150);
-    await page.screenshot({path: join(SHOTS, `${name}-${size}.png`), fullPage: true});
+    await page.screenshot({path: join(SHOTS, `${name}-${size}.png`), fullPage});
   }
   await page.setViewportSize(LAPTOP);
 }
@@ -167,7 +168,7 @@ async function deleteOne(page, uri) {
     .json()).data.object.url, uri);
   await page.click('#delete-object');
   await page.waitForSelector('dialog[open]');
-  await shoot(page, 'delete-confirm');
+  await shoot(page, 'delete-confirm', {fullPage: false});
   await page.click('dialog[open] button[value=yes]');
   await page.waitForSelector('#library-grid .tile');
   check(await page.$(`.tile[data-uri="${uri}"]`) === null, 'the tile is gone');

@@ -30,8 +30,16 @@ export async function render(main, ctx, uri) {
     h('div', {class: 'card facts'}, facts(object)), signed,
     h('h2', {}, object.kind === 'image' ? 'Original and variants' : 'File'),
     h('ul', {class: 'variants', id: 'variants'},
-      [object, ...variants].map((v) => variantCard(v, v === object))),
+      [object, ...ordered(variants)].map((v) => variantCard(v, v === object))),
     object.kind === 'image' ? builder(object, ctx) : null);
+}
+
+/** Stored variants, largest first (WebP before the other format of each size), then
+ * those made from template URLs. */
+function ordered(variants) {
+  const made = (v) => v.uri.includes('~tplv-');
+  return [...variants].sort((a, b) => (made(a) - made(b)) || ((b.width || 0) - (a.width || 0)) ||
+    ((b.format === 'webp') - (a.format === 'webp')) || a.uri.localeCompare(b.uri));
 }
 
 function facts(object) {
