@@ -117,14 +117,7 @@ pub async fn create(
             "name must be 1 to {MAX_NAME} characters"
         )));
     }
-    let expires_at = match asked.expires_in.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => {
-            let lifetime: Duration = text.parse().map_err(ApiError::BadRequest)?;
-            let secs = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
-            Some(unix_now().saturating_add(secs))
-        }
-    };
+    let expires_at = parse_expiry(asked.expires_in.as_deref())?;
     let key = ApiKey::generate();
     let new = NewApiKey {
         name,
@@ -168,6 +161,18 @@ pub async fn revoke(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(success(json!({"key": KeyView::new(record)})))
+}
+
+/// `expires_in` (`30d`) as the unix time the key expires; `None` for never.
+fn parse_expiry(text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => {
+            let lifetime: Duration = text.parse().map_err(ApiError::BadRequest)?;
+            let secs = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+            Ok(Some(unix_now().saturating_add(secs)))
+        }
+    }
 }
 
 fn parse_scope_list(names: &[String]) -> Result<Vec<Scope>, ApiError> {

@@ -28,7 +28,7 @@ export async function render(main, ctx) {
     h('div', {class: 'page-head'}, h('h1', {tabindex: '-1'}, 'Upload')),
     h('div', {class: 'card upload-form'},
       h('div', {class: 'field'}, h('label', {for: 'biz-type'}, 'Biz type'), bizSelect),
-      zone, input),
+      input, zone),
     pending, batch, list);
   showInterrupted(pending);
   const start = (files) => {
