@@ -13,6 +13,7 @@ mod client_screen;
 mod client_terminal;
 mod console_api;
 mod console_browser;
+mod console_keys;
 mod console_pages;
 mod crash;
 mod health;
