@@ -33,6 +33,7 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub imagex: ImagexSettings,
     pub metrics: MetricsSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -142,6 +143,55 @@ pub struct ImagexSettings {
     pub cors_origins: Vec<String>,
 }
 
+/// The web console (`http::console`). Its settings live here, not beside it, because
+/// `http` reads the settings tree and `config` may not import it back.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Serve the console's pages. Default true. The APIs it uses answer either way.
+    pub enabled: bool,
+    /// Path the console is served under, like `/console`. Default `/console`.
+    pub path: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: "/console".to_owned(),
+        }
+    }
+}
+
+impl ConsoleSettings {
+    /// `console.path` is one or more path segments, clear of the API and the CDN.
+    fn validate(&self, cdn_prefix: &str) -> Result<(), ConfigError> {
+        let path = &self.path;
+        let segments_ok = path.len() > 1
+            && path.starts_with('/')
+            && path[1..].split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        let clash = [cdn_prefix, "/api"].into_iter().find(|taken| {
+            path == taken
+                || path.starts_with(&format!("{taken}/"))
+                || taken.starts_with(&format!("{path}/"))
+        });
+        match (segments_ok, clash) {
+            (false, _) => Err(ConfigError::Invalid(format!(
+                "console.path must look like `/console` (segments of A-Z a-z 0-9 - _), got `{path}`"
+            ))),
+            (true, Some(taken)) => Err(ConfigError::Invalid(format!(
+                "console.path `{path}` overlaps `{taken}`, which the service already answers"
+            ))),
+            (true, None) => Ok(()),
+        }
+    }
+}
+
 impl Default for ImagexSettings {
     fn default() -> Self {
         Self {
@@ -173,6 +223,7 @@ impl Default for Settings {
             pipeline: PipelineSettings::default(),
             imagex: ImagexSettings::default(),
             metrics: MetricsSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -247,6 +298,7 @@ impl Settings {
                 "imagex.service_id `{service}` must be one path segment of A-Z a-z 0-9 - _"
             )));
         }
+        self.console.validate(prefix)?;
         if self.storage.backend == Backend::S3 {
             self.storage.s3.validate().map_err(ConfigError::Invalid)?;
         }
@@ -295,6 +347,33 @@ impl Settings {
                 };
                 format!("{scheme}://{bound}{}", self.cdn.path_prefix)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_path_stays_clear_of_the_api_and_the_cdn() {
+        let with_path = |path: &str| ConsoleSettings {
+            enabled: true,
+            path: path.into(),
+        };
+        assert!(with_path("/console").validate("/imgate").is_ok());
+        assert!(with_path("/ops/console-2").validate("/imgate").is_ok());
+        for (path, says) in [
+            ("/", "must look like"),
+            ("console", "must look like"),
+            ("/console/", "must look like"),
+            ("/con sole", "must look like"),
+            ("/api", "overlaps `/api`"),
+            ("/api/console", "overlaps `/api`"),
+            ("/imgate", "overlaps `/imgate`"),
+        ] {
+            let refused = with_path(path).validate("/imgate").expect_err(path);
+            assert!(refused.to_string().contains(says), "{path}: {refused}");
         }
     }
 }

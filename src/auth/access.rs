@@ -4,6 +4,18 @@
 use super::{AuthError, Principal, Scope};
 use crate::biz::BizType;
 
+/// Whose originals a caller lists and looks at (`GET /api/objects`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Library {
+    /// Everyone's: the operator's keys with the `read` or `admin` scope.
+    Everyone,
+    /// A web user's: what they uploaded, and what the keys they made uploaded. Their keys
+    /// with the `read` scope see the same.
+    User(i64),
+    /// One owner's: what a key with the `upload` scope only uploaded itself.
+    Owner(String),
+}
+
 impl Principal {
     /// The caller holds `scope` (an admin key holds every scope).
     pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
@@ -85,10 +97,83 @@ impl Principal {
 
     /// Whether the caller may have URLs of an object recorded with `owner`: keys with the
     /// read (or admin) scope read everything, others their own objects.
+    /// A key a web user made reads no further than that user's own objects.
     pub fn may_read(&self, owner: &str) -> bool {
-        let reads_all = matches!(self, Principal::ApiKey { scopes, .. }
-            if scopes.iter().any(|s| matches!(s, Scope::Read | Scope::Admin)));
-        reads_all || self.owns(owner)
+        match self.library() {
+            Ok(Library::Everyone) => true,
+            Ok(Library::User(user)) => owner == format!("user:{user}") || self.owns(owner),
+            _ => self.owns(owner),
+        }
+    }
+
+    /// Whose originals the caller lists: see [`Library`]. Temporary credentials list nothing.
+    pub fn library(&self) -> Result<Library, AuthError> {
+        match self {
+            Principal::Temporary { .. } => Err(forbidden(
+                "temporary credentials upload and do nothing else",
+            )),
+            Principal::User { id } => Ok(Library::User(*id)),
+            Principal::ApiKey { scopes, user, .. } => {
+                let reads = scopes
+                    .iter()
+                    .any(|s| matches!(s, Scope::Read | Scope::Admin));
+                match (reads, user) {
+                    (true, None) => Ok(Library::Everyone),
+                    (true, Some(user)) => Ok(Library::User(*user)),
+                    (false, _) if self.has_scope(Scope::Upload) => Ok(Library::Owner(self.owner())),
+                    (false, _) => Err(forbidden("this credential may not list objects")),
+                }
+            }
+        }
+    }
+
+    /// Whether an object recorded with `owner` is in the caller's library; `owner_user` is
+    /// the web user that owner belongs to (`user:<id>`, or a key the user made), if any.
+    pub fn sees(&self, owner: &str, owner_user: Option<i64>) -> bool {
+        match self.library() {
+            Ok(Library::Everyone) => true,
+            Ok(Library::User(user)) => owner_user == Some(user),
+            Ok(Library::Owner(only)) => only == owner,
+            Err(_) => false,
+        }
+    }
+
+    /// The caller may delete an object of `owner` (who belongs to `owner_user`) from the
+    /// console: a web user anything in their library; keys as [`Principal::may_delete`].
+    pub fn may_remove(&self, owner: &str, owner_user: Option<i64>) -> Result<(), AuthError> {
+        match self {
+            Principal::User { id } if owner_user == Some(*id) => Ok(()),
+            _ => self.may_delete(owner),
+        }
+    }
+
+    /// The web user whose keys the caller manages: only a signed-in user manages keys, and
+    /// only their own (the operator uses `imgate keys`).
+    pub fn key_manager(&self) -> Result<i64, AuthError> {
+        match self {
+            Principal::User { id } => Ok(*id),
+            _ => Err(forbidden(
+                "only a signed-in user manages their keys here; the operator uses `imgate keys`",
+            )),
+        }
+    }
+
+    /// The scopes a web user may give a key they make: `upload` and `read` (which then
+    /// reads their own objects only), never `admin`.
+    pub fn may_grant(&self, scopes: &[Scope]) -> Result<(), AuthError> {
+        self.key_manager()?;
+        if scopes.contains(&Scope::Admin) {
+            return Err(forbidden(
+                "a key made here may have the `upload` and `read` scopes; `admin` keys are \
+                 made by the operator with `imgate keys create`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the caller may see and revoke a key made by `key_user`.
+    pub fn may_manage_key(&self, key_user: Option<i64>) -> bool {
+        self.key_manager().is_ok_and(|user| key_user == Some(user))
     }
 
     /// The caller may delete an object recorded with `owner`: its owner or an admin key,
@@ -116,6 +201,16 @@ mod tests {
             id: 3,
             scopes: scopes.to_vec(),
             biz_types: biz_types.map(<[u8]>::to_vec),
+            user: None,
+        }
+    }
+
+    fn user_key(scopes: &[Scope], user: i64) -> Principal {
+        Principal::ApiKey {
+            id: 5,
+            scopes: scopes.to_vec(),
+            biz_types: None,
+            user: Some(user),
         }
     }
 
@@ -176,5 +271,60 @@ mod tests {
         assert!(user.may_delete("user:1").is_ok() && user.may_delete("user:2").is_err());
         assert!(user.may_read("user:1") && !user.may_read("user:2"));
         assert!(key(&[Scope::Read], None).may_read("user:2"));
+    }
+
+    #[test]
+    fn a_library_is_whose_objects_a_caller_sees() {
+        let user = Principal::User { id: 1 };
+        assert_eq!(user.library().expect("user"), Library::User(1));
+        assert!(user.sees("key:9", Some(1)) && !user.sees("user:2", Some(2)));
+        assert!(!user.sees("key:3", None));
+        let operator_reader = key(&[Scope::Read], None);
+        assert_eq!(
+            operator_reader.library().expect("reader"),
+            Library::Everyone
+        );
+        assert!(operator_reader.sees("user:2", Some(2)));
+        let uploader = key(&[Scope::Upload], None);
+        assert!(uploader.sees("key:3", None) && !uploader.sees("key:4", None));
+        let temporary = Principal::Temporary {
+            owner: "user:1".into(),
+            biz_type: 1,
+        };
+        assert!(temporary.library().is_err() && !temporary.sees("user:1", Some(1)));
+    }
+
+    #[test]
+    fn a_users_key_reaches_no_further_than_its_user() {
+        let reader = user_key(&[Scope::Read], 1);
+        assert_eq!(reader.library().expect("reader"), Library::User(1));
+        assert!(reader.sees("key:8", Some(1)) && !reader.sees("user:2", Some(2)));
+        assert!(reader.may_read("user:1") && reader.may_read("key:5"));
+        assert!(!reader.may_read("user:2") && !reader.may_read("key:3"));
+        let uploader = user_key(&[Scope::Upload], 1);
+        assert_eq!(
+            uploader.library().expect("uploader"),
+            Library::Owner("key:5".into())
+        );
+        assert!(uploader.may_remove("user:1", Some(1)).is_err());
+        assert!(uploader.may_remove("key:5", Some(1)).is_ok());
+    }
+
+    #[test]
+    fn users_manage_their_own_keys_without_admin() {
+        let user = Principal::User { id: 1 };
+        assert_eq!(user.key_manager().expect("manager"), 1);
+        assert!(user.may_grant(&[Scope::Upload, Scope::Read]).is_ok());
+        let refused = user.may_grant(&[Scope::Admin]).expect_err("admin");
+        assert!(
+            refused.to_string().contains("imgate keys create"),
+            "{refused}"
+        );
+        assert!(user.may_manage_key(Some(1)));
+        assert!(!user.may_manage_key(Some(2)) && !user.may_manage_key(None));
+        let admin = key(&[Scope::Admin], None);
+        assert!(admin.key_manager().is_err() && !admin.may_manage_key(None));
+        assert!(user.may_remove("key:9", Some(1)).is_ok());
+        assert!(user.may_remove("user:2", Some(2)).is_err());
     }
 }

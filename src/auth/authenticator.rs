@@ -142,6 +142,7 @@ impl Authenticator {
             id: record.id,
             scopes: parse_scopes(&record.scopes),
             biz_types,
+            user: record.user_id,
         })
     }
 

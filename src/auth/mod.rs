@@ -13,6 +13,7 @@ pub mod v4;
 
 use sha2::{Digest, Sha256};
 
+pub use access::Library;
 pub use api_key::{ApiKey, MalformedKey, Scope, parse_scopes};
 pub use authenticator::{AuthError, Authenticator, Credential};
 pub use password::{hash_password, verify_password};

@@ -9,6 +9,9 @@ pub enum Principal {
         scopes: Vec<Scope>,
         /// Biz type codes the key may upload to; `None` means all.
         biz_types: Option<Vec<u8>>,
+        /// The web user who made the key (it reaches no further than they do); `None` for
+        /// the operator's keys.
+        user: Option<i64>,
     },
     /// A user logged in on the web: may upload to every biz type and read their objects.
     User { id: i64 },
@@ -69,6 +72,7 @@ mod tests {
             id: 1,
             scopes: vec![Scope::Admin],
             biz_types: Some(vec![1]),
+            user: None,
         };
         assert!(admin.has_scope(Scope::Upload));
         assert!(admin.may_use_biz_type(2));
@@ -91,6 +95,7 @@ mod tests {
             id: 7,
             scopes: vec![Scope::Read],
             biz_types: Some(vec![1, 3]),
+            user: None,
         };
         assert!(!key.has_scope(Scope::Upload));
         assert!(key.may_use_biz_type(3));

@@ -6,6 +6,7 @@ mod intents;
 mod keys;
 mod objects;
 mod settings;
+mod sql;
 mod uploads;
 mod users;
 
@@ -16,7 +17,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use intents::WriteIntent;
 pub use keys::{ApiKeyRecord, NewApiKey};
-pub use objects::ObjectRecord;
+pub use objects::{ObjectQuery, ObjectRecord};
 pub use settings::CatalogSettings;
 pub use uploads::{NewUpload, PartRecord, UploadRecord, UploadSession, UploadState};
 pub use users::{SessionRecord, UserRecord};

@@ -44,6 +44,15 @@ impl Catalog {
         )
     }
 
+    pub async fn find_user(&self, id: i64) -> Result<Option<UserRecord>, CatalogError> {
+        Ok(
+            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn insert_session(
         &self,
         token_hash: &str,

@@ -3,6 +3,7 @@
 mod body;
 pub mod bot_upload;
 mod cdn;
+mod console;
 mod cors;
 mod health;
 pub mod identity;
@@ -14,6 +15,7 @@ pub mod openapi;
 mod passport;
 mod stored;
 
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 
 pub use bot_upload::json_limit;
@@ -21,8 +23,18 @@ pub use cors::middleware as cors;
 
 use crate::error::ApiError;
 
-/// Registers every route; `cdn_prefix` is the path objects are served under.
+/// Registers every route; `cdn_prefix` is the path objects are served under. Every route
+/// refuses cookie-authenticated writes from other origins (`console::same_origin`).
 pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
+    let cdn_prefix = cdn_prefix.to_owned();
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(console::same_origin))
+            .configure(|cfg| service_routes(cfg, &cdn_prefix)),
+    );
+}
+
+fn service_routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/api/upload/limits", web::get().to(limits::limits))
@@ -52,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
             web::delete().to(objects::delete_object),
         )
         .configure(imagex::routes)
+        .configure(console::routes)
         .route(
             &format!("{cdn_prefix}/{{uri:.+}}"),
             web::get().to(cdn::serve),

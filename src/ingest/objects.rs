@@ -99,6 +99,11 @@ impl Ingest {
         }
     }
 
+    /// The processing pool, to report its load.
+    pub fn pool(&self) -> &ProcessingPool {
+        &self.pool
+    }
+
     /// Checks, processes, stores and records `object`; answers the records, the
     /// original's first, then its variants.
     pub async fn store(&self, object: NewObject) -> Result<Vec<ObjectRecord>, IngestError> {

@@ -113,6 +113,16 @@ impl ProcessingPool {
         self.main.workers.current_num_threads()
     }
 
+    /// Jobs running or waiting now, and the most the pool holds, over both lanes.
+    pub fn load(&self) -> (usize, usize) {
+        let lanes = [&self.main, &self.small];
+        let held = lanes
+            .iter()
+            .map(|lane| lane.capacity - lane.slots.available_permits())
+            .sum();
+        (held, lanes.iter().map(|lane| lane.capacity).sum())
+    }
+
     /// Runs `job` on the main lane as a job of unknown cost.
     pub async fn run<T, F>(&self, job: F) -> Result<T, PoolError>
     where
@@ -146,12 +156,6 @@ impl ProcessingPool {
         let (lane, slot) = self.place(cost)?;
         let memory = self.memory.admit(need).await;
         Ok(Reservation { lane, slot, memory })
-    }
-
-    /// Jobs running or waiting, and memory held, for the status page and metrics.
-    pub fn load(&self) -> (usize, u64) {
-        let held = |lane: &Lane| lane.capacity - lane.slots.available_permits();
-        (held(&self.main) + held(&self.small), self.memory.in_use())
     }
 
     fn place(&self, cost: JobCost) -> Result<(Arc<Lane>, OwnedSemaphorePermit), PoolError> {
