@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL server on 127.0.0.1 for the tests and the loopback cluster.
 #
 #   scripts/postgres.sh start DIR   initialises DIR, starts the server, prints its URL
-#   scripts/postgres.sh stop DIR    stops it
+#   scripts/postgres.sh stop DIR    stops it (at once, as a crash would)
+#   scripts/postgres.sh resume DIR  starts a stopped server again, on its port
 #
 # PostgreSQL refuses to run as root: run as root, the server runs as the `postgres` user
 # (Debian's package creates it). Authentication is `trust` on loopback only. Installs
@@ -61,8 +62,17 @@ stop() {
     [[ -d "$dir/data" ]] && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
+resume() {
+    local dir="$1" bin port
+    bin="$(bindir)"
+    port="$(cat "$dir/port")"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
+}
+
 case "${1:-}" in
     start) start "$2" ;;
     stop) stop "$2" ;;
-    *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+    resume) resume "$2" ;;
+    *) echo "usage: $0 start|stop|resume DIR" >&2; exit 2 ;;
 esac

@@ -39,8 +39,9 @@ pub enum ApiError {
     /// The content is of an allowed type but cannot be used (422).
     #[error("upload failed: {0}")]
     Unprocessable(String),
-    #[error("storage unavailable")]
-    Unavailable(String),
+    /// The store or the catalog (`what`) cannot be reached; the client should retry.
+    #[error("{what} unavailable")]
+    Unavailable { what: &'static str, cause: String },
     /// The processing queue is full; the client should retry.
     #[error("server busy: {0}; retry later")]
     Busy(String),
@@ -60,7 +61,7 @@ impl ApiError {
             ApiError::NotFound => 40400,
             ApiError::TooLarge(_) => 50002,
             ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => 50001,
-            ApiError::Unavailable(_) | ApiError::Busy(_) => 50003,
+            ApiError::Unavailable { .. } | ApiError::Busy(_) => 50003,
             ApiError::Internal(_) => 50000,
         }
     }
@@ -76,7 +77,7 @@ impl ApiError {
             ApiError::NotFound => "NotFound",
             ApiError::TooLarge(_) => "FileTooLarge",
             ApiError::UnsupportedType(_) | ApiError::Unprocessable(_) => "UploadFailed",
-            ApiError::Unavailable(_) | ApiError::Busy(_) => "ServiceUnavailable",
+            ApiError::Unavailable { .. } | ApiError::Busy(_) => "ServiceUnavailable",
             ApiError::Internal(_) => "InternalError",
         }
     }
@@ -100,7 +101,7 @@ impl ApiError {
     pub fn log(&self) -> String {
         let request_id = request_id::current();
         match self {
-            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+            ApiError::Internal(cause) | ApiError::Unavailable { cause, .. } => {
                 tracing::error!(%request_id, code = self.code(), %cause, "request failed");
             }
             _ => tracing::info!(%request_id, code = self.code(), msg = %self, "request refused"),
@@ -121,7 +122,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,7 +154,10 @@ impl From<CatalogError> for ApiError {
     fn from(error: CatalogError) -> Self {
         match error {
             CatalogError::Conflict(_) => ApiError::BadRequest(error.to_string()),
-            _ if error.is_unavailable() => ApiError::Unavailable(error.to_string()),
+            _ if error.is_unavailable() => ApiError::Unavailable {
+                what: "catalog",
+                cause: error.to_string(),
+            },
             _ => ApiError::internal(error),
         }
     }
@@ -163,7 +167,10 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::NotFound(_) => ApiError::NotFound,
-            StorageError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StorageError::Unavailable(cause) => ApiError::Unavailable {
+                what: "storage",
+                cause,
+            },
             StorageError::Io { .. } => ApiError::internal(error),
         }
     }

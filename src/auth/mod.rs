@@ -19,7 +19,7 @@ pub use authenticator::{AuthError, Authenticator, Credential};
 pub use password::{hash_password, verify_password};
 pub use principal::Principal;
 pub use sealed::{SealError, Sealer};
-pub use secret::load_or_create_secret;
+pub use secret::{load_or_create_secret, secret_fingerprint};
 pub use session::{SessionSigner, SessionToken};
 pub use temporary::{TemporaryClaims, TemporaryCredentials};
 

@@ -33,6 +33,15 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> io::R
     }
 }
 
+/// A name for `secret` that tells whether two nodes share it without telling the secret:
+/// an HMAC of a fixed text, keyed with the secret.
+pub fn secret_fingerprint(secret: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(b"imgate: the fingerprint of the server secret");
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
 fn decode(text: &str, path: &Path) -> io::Result<Vec<u8>> {
     hex::decode(text.trim()).map_err(|e| {
         io::Error::new(

@@ -2,6 +2,7 @@
 //! Records hold plain values (an upload's state is an enum stored as text); what they mean
 //! (scopes, biz types, the upload rules) is decided by the modules that use them.
 
+mod cluster;
 mod intents;
 mod keys;
 mod objects;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use cluster::Deletion;
 pub use intents::WriteIntent;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use objects::{ObjectQuery, ObjectRecord};
@@ -84,6 +86,8 @@ impl Dialect {
 pub struct Catalog {
     pool: AnyPool,
     dialect: Dialect,
+    /// The URL, for the connection that listens for deletions (PostgreSQL).
+    url: String,
 }
 
 impl Catalog {
@@ -119,7 +123,7 @@ impl Catalog {
             })
             .connect(&url)
             .await?;
-        let catalog = Self { pool, dialect };
+        let catalog = Self { pool, dialect, url };
         catalog.migrate(lock.as_deref()).await?;
         Ok(catalog)
     }

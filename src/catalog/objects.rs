@@ -2,8 +2,9 @@
 //! An original and its variants are recorded together, in one transaction. Originals are
 //! listed newest first, a page at a time, by keyset on (created_at, uri).
 
+use super::cluster::DELETED_CHANNEL;
 use super::sql::Sql;
-use super::{Catalog, CatalogError, conflict_as};
+use super::{Catalog, CatalogError, Dialect, conflict_as};
 
 const COLUMNS: &str = "uri, owner, biz_type, kind, content_type, size, sha256, md5,
                        width, height, frames, parent, created_at, origin";
@@ -160,6 +161,14 @@ impl Catalog {
             .bind(uri)
             .execute(&mut *tx)
             .await?;
+        if self.dialect == Dialect::Postgres {
+            // Delivered to every node when the deletion commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(DELETED_CHANNEL)
+                .bind(uri)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -325,27 +325,52 @@ impl Catalog {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sessions past their expiry, oldest first (for the cleaner).
-    pub async fn expired_upload_sessions(
+    /// Claims up to `limit` sessions past their expiry, oldest first, for `claim` until
+    /// `until`: the node that claims a session removes it, and the others pass it by until
+    /// the claim lapses (its node died). A session with a commit in progress is left alone.
+    pub async fn claim_expired_sessions(
         &self,
+        claim: &str,
+        until: i64,
         limit: i64,
     ) -> Result<Vec<UploadSession>, CatalogError> {
+        // The conditions stand in the outer WHERE too: PostgreSQL checks them again on a
+        // row another node claimed while this statement waited for it.
         Ok(sqlx::query_as(
-            "SELECT session_key, owner, biz_type, created_at, expires_at FROM upload_sessions
-             WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2",
+            "UPDATE upload_sessions SET reaper = $1, reaped_until = $2
+             WHERE expires_at <= $3 AND (reaped_until IS NULL OR reaped_until < $3)
+               AND session_key IN (
+                   SELECT session_key FROM upload_sessions s
+                   WHERE expires_at <= $3 AND (reaped_until IS NULL OR reaped_until < $3)
+                     AND NOT EXISTS (
+                         SELECT 1 FROM uploads u
+                         WHERE u.session_key = s.session_key AND u.state = $4
+                           AND u.claimed_until > $3)
+                   ORDER BY expires_at LIMIT $5)
+             RETURNING session_key, owner, biz_type, created_at, expires_at",
         )
+        .bind(claim)
+        .bind(until)
         .bind(unix_now())
+        .bind(UploadState::Committing.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// Removes a session with its uploads and parts (objects already committed stay).
-    pub async fn delete_upload_session(&self, key: &str) -> Result<(), CatalogError> {
-        sqlx::query("DELETE FROM upload_sessions WHERE session_key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Removes a session `claim` holds, with its uploads and parts (objects already
+    /// committed stay); `false` when the claim was lost to another node.
+    pub async fn delete_upload_session(
+        &self,
+        key: &str,
+        claim: &str,
+    ) -> Result<bool, CatalogError> {
+        let done =
+            sqlx::query("DELETE FROM upload_sessions WHERE session_key = $1 AND reaper = $2")
+                .bind(key)
+                .bind(claim)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -131,6 +131,13 @@ impl HotCache {
         }
     }
 
+    /// Forgets every object held (when deletions elsewhere may have been missed).
+    pub fn forget_all(&self) {
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.bytes = 0;
+    }
+
     /// Forgets `uri` and every variant of it (`uri~...`).
     pub fn forget_object(&self, uri: &str) {
         let variants = format!("{uri}~");

@@ -9,10 +9,12 @@ use std::sync::atomic::AtomicBool;
 use actix_web::dev::{Server, ServerHandle};
 use tokio::task::JoinHandle;
 
-use crate::auth::{Authenticator, Sealer, SessionSigner, load_or_create_secret};
-use crate::catalog::{Catalog, CatalogError};
+use crate::auth::{
+    Authenticator, Sealer, SessionSigner, load_or_create_secret, secret_fingerprint,
+};
+use crate::catalog::{Catalog, CatalogError, Deletion, Dialect};
 use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
-use crate::config::{ImagexSettings, Settings};
+use crate::config::{Backend, ImagexSettings, Settings};
 use crate::ingest::{Ingest, SessionLimits, Sessions, Staging, Sweeper};
 use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
@@ -36,6 +38,13 @@ pub enum StartupError {
     Tls(String),
     #[error("cannot open the object store: {0}")]
     Storage(#[from] StorageError),
+    #[error(
+        "auth.secret differs from the secret the other nodes on this catalog use (its fingerprint is {ours}, theirs {recorded}): \
+         every node must run with the same auth.secret (IMGATE__AUTH__SECRET), or sessions, upload tokens and signed URLs \
+         made on one node fail on the others. After changing the secret on every node, forget the old one with \
+         `DELETE FROM cluster_settings WHERE name = 'secret_fingerprint'` in the catalog"
+    )]
+    SecretMismatch { ours: String, recorded: String },
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
@@ -96,6 +105,7 @@ impl Application {
         let backends = open_stores(&settings).await?;
         let secret = load_or_create_secret(settings.auth.secret.as_deref(), &settings.data_dir)
             .map_err(io_error("server secret"))?;
+        check_cluster(&settings, &catalog, &secret).await?;
         let listen = settings.server.listen;
         let listener =
             TcpListener::bind(listen).map_err(io_error(format!("listen address {listen}")))?;
@@ -103,15 +113,15 @@ impl Application {
         let public_base = settings.public_base(bound);
         let signer = url_signer(&settings, &secret);
         let (ingest, sessions) = ingest(&settings, &catalog, &backends)?;
-        let background = background(&settings, &catalog, &backends, &sessions);
         let cdn = &settings.cdn;
-        let hot = HotCache::new(
+        let hot = Arc::new(HotCache::new(
             cdn.memory_cache_bytes,
             cdn.memory_cache_entries,
             cdn.memory_cache_ttl.as_std(),
-        );
+        ));
+        let background = background(&settings, &catalog, &backends, &sessions, &hot);
         let state = AppState {
-            hot: Arc::new(hot),
+            hot,
             flights: Arc::default(),
             ingest,
             sessions,
@@ -177,12 +187,37 @@ impl Application {
     }
 }
 
-/// The tasks that run beside the server: session expiry and the sweeper.
+/// Refuses to start beside nodes with another secret, and says where nodes on other hosts
+/// would not see each other's files.
+async fn check_cluster(
+    settings: &Settings,
+    catalog: &Catalog,
+    secret: &[u8],
+) -> Result<(), StartupError> {
+    let ours = secret_fingerprint(secret);
+    let recorded = catalog.agree_on_secret(&ours).await?;
+    if recorded != ours {
+        return Err(StartupError::SecretMismatch { ours, recorded });
+    }
+    if catalog.dialect() == Dialect::Postgres && settings.storage.backend == Backend::Local {
+        tracing::warn!(
+            root = %settings.storage_root().display(),
+            "the catalog is on PostgreSQL but objects are on local disk: nodes on other hosts \
+             will not find each other's files (storage.backend = \"s3\" serves a cluster; \
+             nodes on one host sharing this directory are fine)"
+        );
+    }
+    Ok(())
+}
+
+/// The tasks that run beside the server: session expiry, the sweeper, and (on PostgreSQL)
+/// following other nodes' deletions into the memory cache.
 fn background(
     settings: &Settings,
     catalog: &Catalog,
     backends: &Backends,
     sessions: &Sessions,
+    hot: &Arc<HotCache>,
 ) -> Vec<JoinHandle<()>> {
     let expiry = sessions
         .clone()
@@ -195,7 +230,21 @@ fn background(
         settings.imagex.session_ttl.as_std(),
     );
     let sweeping = sweeper.run(settings.storage.sweep_interval.as_std());
-    vec![tokio::spawn(expiry), tokio::spawn(sweeping)]
+    let hot = Arc::clone(hot);
+    let catalog = catalog.clone();
+    let deletions = async move {
+        catalog
+            .follow_deletions(move |deletion| match deletion {
+                Deletion::Object(uri) => hot.forget_object(&uri),
+                Deletion::Unknown => hot.forget_all(),
+            })
+            .await;
+    };
+    vec![
+        tokio::spawn(expiry),
+        tokio::spawn(sweeping),
+        tokio::spawn(deletions),
+    ]
 }
 
 /// Signs object URLs in private deployments, with `cdn.signing_secrets` or else the

@@ -11,6 +11,7 @@ mod client_limits;
 mod client_retry;
 mod client_screen;
 mod client_terminal;
+mod cluster_state;
 mod console_api;
 mod console_browser;
 mod console_keys;

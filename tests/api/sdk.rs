@@ -130,17 +130,23 @@ async fn the_volcengine_python_sdk_uploads_over_https() {
     assert_eq!(bytes.len() as i64, record.size);
 
     let url = format!("{}/{uri}", app.public_base);
-    let served = run(Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code} %{size_download}",
-            "--cacert",
-        ])
-        .arg(&ca_for_curl)
-        .arg(&url));
+    // Off the test's thread: the server's catalog connections may be driven by it.
+    let fetch_url = url.clone();
+    let served = tokio::task::spawn_blocking(move || {
+        run(Command::new("curl")
+            .args([
+                "--silent",
+                "--show-error",
+                "--output",
+                "/dev/null",
+                "--write-out",
+                "%{http_code} %{size_download}",
+                "--cacert",
+            ])
+            .arg(&ca_for_curl)
+            .arg(&fetch_url))
+    })
+    .await
+    .expect("joined");
     assert_eq!(served, format!("200 {}", record.size), "{url} over https");
 }

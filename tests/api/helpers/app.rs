@@ -27,7 +27,7 @@ pub struct TestApp {
 }
 
 /// `IMGATE_TEST_BACKEND=s3` runs every server of the suite on S3; the default is local disk.
-fn suite_backend() -> Backend {
+pub(super) fn suite_backend() -> Backend {
     match std::env::var("IMGATE_TEST_BACKEND").as_deref() {
         Ok("s3") => Backend::S3,
         Ok("local") | Err(_) => Backend::Local,
@@ -67,7 +67,7 @@ pub async fn spawn_app_on_s3(s3: Arc<S3Bucket>, configure: impl FnOnce(&mut Sett
 
 /// Starts a server on `data_dir` (and `s3`, and the PostgreSQL database `catalog` when the
 /// suite runs there: a new one when `None`).
-async fn start(
+pub(super) async fn start(
     data_dir: TempDir,
     s3: Option<Arc<S3Bucket>>,
     catalog: Option<String>,

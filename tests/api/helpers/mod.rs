@@ -3,12 +3,14 @@
 
 mod app;
 mod cli;
+mod cluster;
 mod imagex;
 mod postgres;
 mod s3;
 
 pub use app::*;
 pub use cli::*;
+pub use cluster::*;
 pub use imagex::*;
 pub use postgres::*;
 pub use s3::*;

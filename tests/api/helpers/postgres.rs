@@ -23,19 +23,7 @@ fn shared() -> &'static Shared {
         Ok(url) => Shared { url, _own: None },
         Err(_) => {
             let dir = tempfile::tempdir().expect("postgres dir");
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres.sh");
-            let output = Command::new("bash")
-                .arg(&script)
-                .arg("start")
-                .arg(dir.path().join("server"))
-                .output()
-                .expect("scripts/postgres.sh runs");
-            assert!(
-                output.status.success(),
-                "PostgreSQL did not start: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            let url = script(&["start"], &dir.path().join("server"));
             // Our server lives as long as this test process; it stops with the process's
             // temp directory, and `-m immediate` needs no goodbye.
             Shared {
@@ -72,4 +60,50 @@ pub fn suite_on_postgres() -> bool {
         Ok("sqlite") | Err(_) => false,
         Ok(other) => panic!("IMGATE_TEST_CATALOG is `sqlite` or `postgres`, not `{other}`"),
     }
+}
+
+/// A PostgreSQL server of a test's own, to stop and start again.
+pub struct OwnPostgres {
+    pub url: String,
+    dir: TempDir,
+}
+
+impl OwnPostgres {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("postgres dir");
+        let url = script(&["start"], &dir.path().join("server"));
+        Self { url, dir }
+    }
+
+    /// Stops the server at once, as a crash would.
+    pub fn stop(&self) {
+        script(&["stop"], &self.dir.path().join("server"));
+    }
+
+    pub fn resume(&self) {
+        script(&["resume"], &self.dir.path().join("server"));
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs `scripts/postgres.sh ARGS DIR`; answers what it printed.
+fn script(args: &[&str], dir: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .arg(dir)
+        .output()
+        .expect("scripts/postgres.sh runs");
+    assert!(
+        output.status.success(),
+        "scripts/postgres.sh {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
