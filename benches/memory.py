@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -44,6 +45,8 @@ def wait_for(url, what):
         try:
             urllib.request.urlopen(url, timeout=1)
             return
+        except urllib.error.HTTPError:
+            return  # it answers, if only to refuse an unsigned request
         except Exception:
             time.sleep(0.05)
     raise SystemExit(f"{what} did not come up")

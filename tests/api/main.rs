@@ -33,6 +33,8 @@ mod ops_shutdown;
 mod pipeline;
 mod s3;
 mod sdk;
+#[path = "../support/sdk.rs"]
+mod sdk_support;
 mod sessions;
 mod storage;
 mod variants;

@@ -1,7 +1,7 @@
 //! The real Volcengine Python SDK (PyPI `volcengine`) uploads through imgate over https,
 //! with temporary credentials: apply, upload and commit as the SDK does them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use imgate::auth::{Sealer, load_or_create_secret};
@@ -10,41 +10,7 @@ use imgate::config::TlsSettings;
 use serde_json::Value;
 
 use crate::helpers::spawn_app_with;
-
-/// The Python that has the SDK: `IMGATE_SDK_PYTHON`, or a virtual environment made once
-/// under the target directory from `tests/sdk/requirements.txt`.
-fn sdk_python() -> PathBuf {
-    if let Ok(python) = std::env::var("IMGATE_SDK_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import volcengine"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready(&python) {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/requirements.txt");
-        run(Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "-r"])
-            .arg(requirements));
-    }
-    python
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("command starts");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
+use crate::sdk_support::{run, sdk_python};
 
 /// A self-signed certificate for 127.0.0.1 and localhost.
 fn certificate(dir: &Path) -> TlsSettings {
