@@ -3,6 +3,7 @@
 //! its write by long is what a crash left between the two; the sweeper takes it and removes
 //! the bytes.
 
+use super::sql::{Sql, Value};
 use super::{Catalog, CatalogError, unix_now};
 
 /// An intent as the sweeper finds it.
@@ -13,34 +14,26 @@ pub struct WriteIntent {
 }
 
 impl Catalog {
-    /// Records that `keys` are about to be written (again, if they were before).
+    /// Records that `keys` are about to be written (again, if they were before), in one
+    /// statement.
     pub async fn record_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
-        let now = unix_now();
-        let mut tx = self.pool.begin().await?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO write_intents (object_key, created_at) VALUES ($1, $2)
-                 ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at",
-            )
-            .bind(key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        if keys.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        let now = unix_now();
+        let mut sql = Sql::new("INSERT INTO write_intents (object_key, created_at) VALUES ");
+        sql.bind_rows(
+            keys.iter()
+                .map(|key| [Value::from(key.as_str()), now.into()]),
+        )
+        .push(" ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at");
+        sql.execute(&self.pool).await?;
         Ok(())
     }
 
     /// Forgets intents whose writes were undone.
     pub async fn drop_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
-        let mut tx = self.pool.begin().await?;
-        for key in keys {
-            sqlx::query("DELETE FROM write_intents WHERE object_key = $1")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        forget_intents(keys).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -80,4 +73,14 @@ impl Catalog {
         tx.commit().await?;
         Ok(taken && recorded.is_none())
     }
+}
+
+/// `DELETE` of the intents of `keys`, in one statement.
+pub(super) fn forget_intents(keys: &[String]) -> Sql {
+    let mut sql = Sql::new("DELETE FROM write_intents WHERE object_key IN (");
+    if keys.is_empty() {
+        sql.push("NULL");
+    }
+    sql.bind_list(keys.iter().map(String::as_str)).push(")");
+    sql
 }

@@ -3,7 +3,8 @@
 //! listed newest first, a page at a time, by keyset on (created_at, uri).
 
 use super::cluster::DELETED_CHANNEL;
-use super::sql::Sql;
+use super::intents::forget_intents;
+use super::sql::{Sql, Value};
 use super::{Catalog, CatalogError, Dialect, conflict_as};
 
 const COLUMNS: &str = "uri, owner, biz_type, kind, content_type, size, sha256, md5,
@@ -67,35 +68,35 @@ fn originals_sql(lead: &str, owner: Option<&str>, query: &ObjectQuery<'_>) -> Sq
 impl Catalog {
     /// Records all of `objects` or none of them, and forgets their write intents.
     pub async fn insert_objects(&self, objects: &[ObjectRecord]) -> Result<(), CatalogError> {
+        let Some(first) = objects.first() else {
+            return Ok(());
+        };
+        let mut insert = Sql::new(format!("INSERT INTO objects ({COLUMNS}) VALUES "));
+        insert.bind_rows(objects.iter().map(|o| {
+            [
+                Value::from(o.uri.as_str()),
+                o.owner.as_str().into(),
+                o.biz_type.into(),
+                o.kind.as_str().into(),
+                o.content_type.as_str().into(),
+                o.size.into(),
+                o.sha256.as_str().into(),
+                o.md5.as_str().into(),
+                o.width.into(),
+                o.height.into(),
+                o.frames.into(),
+                o.parent.as_deref().into(),
+                o.created_at.into(),
+                o.origin.as_deref().into(),
+            ]
+        }));
+        let keys: Vec<String> = objects.iter().map(|o| o.uri.clone()).collect();
         let mut tx = self.pool.begin().await?;
-        for object in objects {
-            sqlx::query(
-                "INSERT INTO objects (uri, owner, biz_type, kind, content_type, size, sha256, md5,
-                                      width, height, frames, parent, created_at, origin)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(&object.uri)
-            .bind(&object.owner)
-            .bind(object.biz_type)
-            .bind(&object.kind)
-            .bind(&object.content_type)
-            .bind(object.size)
-            .bind(&object.sha256)
-            .bind(&object.md5)
-            .bind(object.width)
-            .bind(object.height)
-            .bind(object.frames)
-            .bind(&object.parent)
-            .bind(object.created_at)
-            .bind(&object.origin)
+        insert
             .execute(&mut *tx)
             .await
-            .map_err(conflict_as(format!("object {}", object.uri)))?;
-            sqlx::query("DELETE FROM write_intents WHERE object_key = $1")
-                .bind(&object.uri)
-                .execute(&mut *tx)
-                .await?;
-        }
+            .map_err(conflict_as(format!("object {}", first.uri)))?;
+        forget_intents(&keys).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

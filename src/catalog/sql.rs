@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyQueryResult, AnyRow};
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
 use super::CatalogError;
@@ -12,19 +12,31 @@ use super::CatalogError;
 /// A value bound to a parameter.
 #[derive(Debug, Clone)]
 pub(super) enum Value {
-    Int(i64),
-    Text(String),
+    Int(Option<i64>),
+    Text(Option<String>),
 }
 
 impl From<i64> for Value {
     fn from(value: i64) -> Self {
+        Value::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
         Value::Int(value)
     }
 }
 
 impl From<&str> for Value {
     fn from(value: &str) -> Self {
-        Value::Text(value.to_owned())
+        Value::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Self {
+        Value::Text(value.map(str::to_owned))
     }
 }
 
@@ -66,6 +78,19 @@ impl Sql {
         self
     }
 
+    /// Appends `(a, b, ...)` for each row, separated by commas: the rows of an INSERT.
+    pub fn bind_rows<R, V>(&mut self, rows: impl IntoIterator<Item = R>) -> &mut Self
+    where
+        R: IntoIterator<Item = V>,
+        V: Into<Value>,
+    {
+        for (i, row) in rows.into_iter().enumerate() {
+            self.push(if i > 0 { ", (" } else { "(" });
+            self.bind_list(row).push(")");
+        }
+        self
+    }
+
     /// Runs the statement and maps every row it answers.
     pub async fn fetch_all<T>(&self, pool: &sqlx::AnyPool) -> Result<Vec<T>, CatalogError>
     where
@@ -79,6 +104,21 @@ impl Sql {
             };
         }
         Ok(query.fetch_all(pool).await?)
+    }
+
+    /// Runs the statement on `executor` (a pool or a transaction).
+    pub async fn execute<'c, E>(&self, executor: E) -> Result<AnyQueryResult, sqlx::Error>
+    where
+        E: sqlx::Executor<'c, Database = Any>,
+    {
+        let mut query = sqlx::query::<Any>(AssertSqlSafe(self.text.clone()));
+        for value in &self.values {
+            query = match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.clone()),
+            };
+        }
+        query.execute(executor).await
     }
 }
 
