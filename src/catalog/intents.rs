@@ -17,18 +17,21 @@ impl Catalog {
     /// Records that `keys` are about to be written (again, if they were before), in one
     /// statement.
     pub async fn record_intents(&self, keys: &[String]) -> Result<(), CatalogError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let now = unix_now();
-        let mut sql = Sql::new("INSERT INTO write_intents (object_key, created_at) VALUES ");
-        sql.bind_rows(
-            keys.iter()
-                .map(|key| [Value::from(key.as_str()), now.into()]),
-        )
-        .push(" ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at");
-        sql.execute(&self.pool).await?;
-        Ok(())
+        self.measured("record_intents", async move {
+            if keys.is_empty() {
+                return Ok(());
+            }
+            let now = unix_now();
+            let mut sql = Sql::new("INSERT INTO write_intents (object_key, created_at) VALUES ");
+            sql.bind_rows(
+                keys.iter()
+                    .map(|key| [Value::from(key.as_str()), now.into()]),
+            )
+            .push(" ON CONFLICT (object_key) DO UPDATE SET created_at = excluded.created_at");
+            sql.execute(&self.pool).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets intents whose writes were undone.

@@ -71,10 +71,13 @@ impl Catalog {
     }
 
     pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, CatalogError> {
-        Ok(sqlx::query_as(select_keys!("WHERE key_hash = $1"))
-            .bind(key_hash)
-            .fetch_optional(&self.pool)
-            .await?)
+        self.measured("find_api_key", async move {
+            Ok(sqlx::query_as(select_keys!("WHERE key_hash = $1"))
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?)
+        })
+        .await
     }
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, CatalogError> {

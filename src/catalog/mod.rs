@@ -12,9 +12,12 @@ mod uploads;
 mod users;
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+
+use crate::metrics;
 
 pub use cluster::Deletion;
 pub use intents::WriteIntent;
@@ -153,6 +156,22 @@ impl Catalog {
         self.dialect
     }
 
+    /// Runs `query`, recording it in the metrics as `operation`.
+    async fn measured<T>(
+        &self,
+        operation: &'static str,
+        query: impl Future<Output = Result<T, CatalogError>>,
+    ) -> Result<T, CatalogError> {
+        let start = Instant::now();
+        let backend = match self.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        };
+        metrics::get()
+            .catalog
+            .record(backend, operation, start, query.await)
+    }
+
     /// Closes the connections once the queries in progress are done (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -160,8 +179,11 @@ impl Catalog {
 
     /// Succeeds when the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), CatalogError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.measured("ping", async move {
+            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -68,48 +68,54 @@ fn originals_sql(lead: &str, owner: Option<&str>, query: &ObjectQuery<'_>) -> Sq
 impl Catalog {
     /// Records all of `objects` or none of them, and forgets their write intents.
     pub async fn insert_objects(&self, objects: &[ObjectRecord]) -> Result<(), CatalogError> {
-        let Some(first) = objects.first() else {
-            return Ok(());
-        };
-        let mut insert = Sql::new(format!("INSERT INTO objects ({COLUMNS}) VALUES "));
-        insert.bind_rows(objects.iter().map(|o| {
-            [
-                Value::from(o.uri.as_str()),
-                o.owner.as_str().into(),
-                o.biz_type.into(),
-                o.kind.as_str().into(),
-                o.content_type.as_str().into(),
-                o.size.into(),
-                o.sha256.as_str().into(),
-                o.md5.as_str().into(),
-                o.width.into(),
-                o.height.into(),
-                o.frames.into(),
-                o.parent.as_deref().into(),
-                o.created_at.into(),
-                o.origin.as_deref().into(),
-            ]
-        }));
-        let keys: Vec<String> = objects.iter().map(|o| o.uri.clone()).collect();
-        let mut tx = self.pool.begin().await?;
-        insert
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict_as(format!("object {}", first.uri)))?;
-        forget_intents(&keys).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.measured("insert_objects", async move {
+            let Some(first) = objects.first() else {
+                return Ok(());
+            };
+            let mut insert = Sql::new(format!("INSERT INTO objects ({COLUMNS}) VALUES "));
+            insert.bind_rows(objects.iter().map(|o| {
+                [
+                    Value::from(o.uri.as_str()),
+                    o.owner.as_str().into(),
+                    o.biz_type.into(),
+                    o.kind.as_str().into(),
+                    o.content_type.as_str().into(),
+                    o.size.into(),
+                    o.sha256.as_str().into(),
+                    o.md5.as_str().into(),
+                    o.width.into(),
+                    o.height.into(),
+                    o.frames.into(),
+                    o.parent.as_deref().into(),
+                    o.created_at.into(),
+                    o.origin.as_deref().into(),
+                ]
+            }));
+            let keys: Vec<String> = objects.iter().map(|o| o.uri.clone()).collect();
+            let mut tx = self.pool.begin().await?;
+            insert
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_as(format!("object {}", first.uri)))?;
+            forget_intents(&keys).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn find_object(&self, uri: &str) -> Result<Option<ObjectRecord>, CatalogError> {
-        Ok(sqlx::query_as(
-            "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
-                    width, height, frames, parent, created_at, origin
-             FROM objects WHERE uri = $1",
-        )
-        .bind(uri)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.measured("find_object", async move {
+            Ok(sqlx::query_as(
+                "SELECT uri, owner, biz_type, kind, content_type, size, sha256, md5,
+                        width, height, frames, parent, created_at, origin
+                 FROM objects WHERE uri = $1",
+            )
+            .bind(uri)
+            .fetch_optional(&self.pool)
+            .await?)
+        })
+        .await
     }
 
     /// The original committed from the ImageX upload `store_uri`, if one was.
@@ -153,25 +159,28 @@ impl Catalog {
 
     /// Removes the record of `uri` and of its variants; `false` when there was none.
     pub async fn delete_object(&self, uri: &str) -> Result<bool, CatalogError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM objects WHERE parent = $1")
-            .bind(uri)
-            .execute(&mut *tx)
-            .await?;
-        let done = sqlx::query("DELETE FROM objects WHERE uri = $1")
-            .bind(uri)
-            .execute(&mut *tx)
-            .await?;
-        if self.dialect == Dialect::Postgres {
-            // Delivered to every node when the deletion commits.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(DELETED_CHANNEL)
+        self.measured("delete_object", async move {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM objects WHERE parent = $1")
                 .bind(uri)
                 .execute(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+            let done = sqlx::query("DELETE FROM objects WHERE uri = $1")
+                .bind(uri)
+                .execute(&mut *tx)
+                .await?;
+            if self.dialect == Dialect::Postgres {
+                // Delivered to every node when the deletion commits.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(DELETED_CHANNEL)
+                    .bind(uri)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     /// One page of originals, newest first (by `created_at`, then `uri`, descending).

@@ -175,17 +175,20 @@ impl Catalog {
         store_uri: &str,
         part: &PartRecord,
     ) -> Result<(), CatalogError> {
-        sqlx::query(
-            "INSERT INTO upload_parts (store_uri, part_number, size, crc32) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (store_uri, part_number) DO UPDATE SET size = excluded.size, crc32 = excluded.crc32",
-        )
-        .bind(store_uri)
-        .bind(part.part_number)
-        .bind(part.size)
-        .bind(&part.crc32)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.measured("record_part", async move {
+            sqlx::query(
+                "INSERT INTO upload_parts (store_uri, part_number, size, crc32) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (store_uri, part_number) DO UPDATE SET size = excluded.size, crc32 = excluded.crc32",
+            )
+            .bind(store_uri)
+            .bind(part.part_number)
+            .bind(part.size)
+            .bind(&part.crc32)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn forget_part(&self, store_uri: &str, part_number: i64) -> Result<(), CatalogError> {
@@ -215,21 +218,24 @@ impl Catalog {
         claim: &str,
         until: i64,
     ) -> Result<bool, CatalogError> {
-        let done = sqlx::query(
-            "UPDATE uploads SET state = $1, claim = $2, claimed_until = $3
-             WHERE store_uri = $4 AND (state = $5
-                OR (state = $6 AND (claimed_until IS NULL OR claimed_until <= $7)))",
-        )
-        .bind(UploadState::Committing.as_str())
-        .bind(claim)
-        .bind(until)
-        .bind(store_uri)
-        .bind(UploadState::Uploaded.as_str())
-        .bind(UploadState::Committing.as_str())
-        .bind(unix_now())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.measured("claim_upload", async move {
+            let done = sqlx::query(
+                "UPDATE uploads SET state = $1, claim = $2, claimed_until = $3
+                 WHERE store_uri = $4 AND (state = $5
+                    OR (state = $6 AND (claimed_until IS NULL OR claimed_until <= $7)))",
+            )
+            .bind(UploadState::Committing.as_str())
+            .bind(claim)
+            .bind(until)
+            .bind(store_uri)
+            .bind(UploadState::Uploaded.as_str())
+            .bind(UploadState::Committing.as_str())
+            .bind(unix_now())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Extends the claim `claim` to `until`; `false` when it is no longer held.
@@ -311,18 +317,21 @@ impl Catalog {
         claim: &str,
         result: &str,
     ) -> Result<bool, CatalogError> {
-        let done = sqlx::query(
-            "UPDATE uploads SET state = $1, result = $2, claim = NULL, claimed_until = NULL
-             WHERE store_uri = $3 AND state = $4 AND claim = $5",
-        )
-        .bind(UploadState::Committed.as_str())
-        .bind(result)
-        .bind(store_uri)
-        .bind(UploadState::Committing.as_str())
-        .bind(claim)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.measured("mark_committed", async move {
+            let done = sqlx::query(
+                "UPDATE uploads SET state = $1, result = $2, claim = NULL, claimed_until = NULL
+                 WHERE store_uri = $3 AND state = $4 AND claim = $5",
+            )
+            .bind(UploadState::Committed.as_str())
+            .bind(result)
+            .bind(store_uri)
+            .bind(UploadState::Committing.as_str())
+            .bind(claim)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     /// Claims up to `limit` sessions past their expiry, oldest first, for `claim` until

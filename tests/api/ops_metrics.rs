@@ -131,6 +131,21 @@ async fn counters_move_by_what_the_traffic_did() {
         ),
         0.0
     );
+    let catalog = |operation: &str| {
+        value(
+            &samples,
+            &format!(
+                "imgate_catalog_operations_total{{backend=\"sqlite\",operation=\"{operation}\",outcome=\"ok\"}}"
+            ),
+        )
+    };
+    assert_eq!(
+        catalog("insert_objects"),
+        4.0,
+        "three uploads and one variant recorded"
+    );
+    assert_eq!(catalog("claim_upload"), 2.0, "two commits claimed their file");
+    assert_eq!(catalog("record_part"), 2.0, "two parts");
     let build = samples
         .iter()
         .find(|(series, _)| series.starts_with("imgate_build_info{version=\"0.1.0\",commit=\""));
