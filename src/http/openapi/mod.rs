@@ -1,6 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every route imgate serves, built
 //! from the route table in [`operations`] and the body shapes in [`schemas`].
 
+mod console;
 mod operations;
 mod schemas;
 
@@ -70,6 +71,7 @@ pub async fn document(state: web::Data<AppState>) -> HttpResponse {
 /// The document, with the CDN paths under `cdn_prefix`.
 pub fn build(cdn_prefix: &str) -> utoipa::openapi::OpenApi {
     let mut doc = Components::openapi();
+    doc.merge(console::Components::openapi());
     doc.info = InfoBuilder::new()
         .title("imgate")
         .version(env!("CARGO_PKG_VERSION"))
@@ -292,9 +294,10 @@ mod tests {
     use super::*;
 
     /// The files that register routes, read as the compiler reads them.
-    const SOURCES: [&str; 3] = [
+    const SOURCES: [&str; 4] = [
         include_str!("../mod.rs"),
         include_str!("../imagex/mod.rs"),
+        include_str!("../console/mod.rs"),
         include_str!("../../startup/serve.rs"),
     ];
 

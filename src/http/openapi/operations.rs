@@ -114,7 +114,7 @@ const SIGNED_QUERY: &[(&str, &str)] = &[
     ),
 ];
 
-fn route(path: &str, methods: &'static [Method], id: &'static str) -> Route {
+pub fn route(path: &str, methods: &'static [Method], id: &'static str) -> Route {
     Route {
         path: path.to_owned(),
         methods,
@@ -135,6 +135,7 @@ pub fn all(cdn_prefix: &str) -> Vec<Route> {
     let mut routes = operating();
     routes.extend(coze());
     routes.extend(imagex());
+    routes.extend(super::console::routes());
     routes.push(Route {
         tag: "cdn",
         summary: "A stored object, or a variant of a stored image from a template URL \
