@@ -2,6 +2,7 @@
 //! Records hold plain values (an upload's state is an enum stored as text); what they mean
 //! (scopes, biz types, the upload rules) is decided by the modules that use them.
 
+pub mod copy;
 mod intents;
 mod keys;
 mod objects;

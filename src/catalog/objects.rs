@@ -5,7 +5,8 @@
 use super::sql::Sql;
 use super::{Catalog, CatalogError, conflict_as};
 
-const COLUMNS: &str = "uri, owner, biz_type, kind, content_type, size, sha256, md5,
+pub(in crate::catalog) const COLUMNS: &str =
+    "uri, owner, biz_type, kind, content_type, size, sha256, md5,
                        width, height, frames, parent, created_at, origin";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]

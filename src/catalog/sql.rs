@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
 use super::CatalogError;
@@ -14,6 +15,9 @@ use super::CatalogError;
 pub(super) enum Value {
     Int(i64),
     Text(String),
+    /// A value of a column that may be NULL (a copied row's).
+    MaybeInt(Option<i64>),
+    MaybeText(Option<String>),
 }
 
 impl From<i64> for Value {
@@ -25,6 +29,18 @@ impl From<i64> for Value {
 impl From<&str> for Value {
     fn from(value: &str) -> Self {
         Value::Text(value.to_owned())
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        Value::MaybeInt(value)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Self {
+        Value::MaybeText(value.map(str::to_owned))
     }
 }
 
@@ -71,14 +87,31 @@ impl Sql {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
-        let mut query = sqlx::query_as::<Any, T>(AssertSqlSafe(self.text.clone()));
+        let rows = self.fetch_rows(pool).await?;
+        Ok(rows.iter().map(T::from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Runs the statement and answers its rows as they are.
+    pub async fn fetch_rows(&self, pool: &sqlx::AnyPool) -> Result<Vec<AnyRow>, CatalogError> {
+        Ok(self.query().fetch_all(pool).await?)
+    }
+
+    /// Runs a statement that answers no rows.
+    pub async fn execute(&self, pool: &sqlx::AnyPool) -> Result<AnyQueryResult, sqlx::Error> {
+        self.query().execute(pool).await
+    }
+
+    fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(self.text.clone()));
         for value in &self.values {
             query = match value {
                 Value::Int(v) => query.bind(*v),
                 Value::Text(v) => query.bind(v.clone()),
+                Value::MaybeInt(v) => query.bind(*v),
+                Value::MaybeText(v) => query.bind(v.clone()),
             };
         }
-        Ok(query.fetch_all(pool).await?)
+        query
     }
 }
 
