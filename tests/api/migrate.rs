@@ -319,7 +319,7 @@ async fn a_migrated_deployment_serves_and_authenticates_as_before() {
         "{summary}"
     );
     assert_eq!(count(&summary, "objects:", "skipped"), 0, "{summary}");
-    assert_eq!(count(&summary, "left behind:", "uploads"), 1, "{summary}");
+    assert_eq!(count(&summary, "left behind:", "upload"), 1, "{summary}");
     assert_same(&app, &destination).await;
 
     let target = destination.serve().await;

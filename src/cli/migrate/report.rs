@@ -180,12 +180,13 @@ impl Summary {
     }
 
     fn left_behind_line(&self) -> String {
+        let label = "left behind:";
         match self.left_behind {
-            0 => format!("{:<16} 0 uploads in progress", "left behind:"),
+            0 => format!("{label:<16} no uploads in progress"),
             n => format!(
-                "{:<16} {n} uploads in progress (their staged bytes are not moved): let them \
-                 be committed or expire (imagex.session_ttl), then run again",
-                "left behind:"
+                "{label:<16} {n} {} in progress (staged bytes are not moved): let them be \
+                 committed or expire (imagex.session_ttl), then run again",
+                if n == 1 { "upload" } else { "uploads" }
             ),
         }
     }
