@@ -401,7 +401,7 @@ async fn started_until(mut command: Command, text: &str) -> std::process::Child 
 #[tokio::test]
 async fn a_run_killed_part_way_finishes_when_run_again_and_copies_nothing_twice() {
     let app = source().await;
-    let key = app.upload_key().await;
+    let (key_id, key) = app.key_with(&[Scope::Upload], None, None).await;
     let bearer = format!("Bearer {key}");
     let by_key = ("authorization", bearer.as_str());
     upload(&app, by_key, "files/sample.png", 1).await;
@@ -414,6 +414,7 @@ async fn a_run_killed_part_way_finishes_when_run_again_and_copies_nothing_twice(
         upload(&app, by_key, "images/photo-progressive.jpg", 2).await,
         upload(&app, by_key, "files/sample.pdf", 2).await,
     ];
+    app.catalog.revoke_api_key(key_id).await.expect("revoke");
     let mut interrupted = migrate(&app, &file);
     interrupted
         .args(["--concurrency", "1"])
@@ -445,6 +446,11 @@ async fn a_run_killed_part_way_finishes_when_run_again_and_copies_nothing_twice(
     assert_eq!(count(&last, "users:", "copied"), 0, "{last}");
     assert_eq!(count(&last, "API keys:", "already"), 1, "{last}");
     assert_same(&app, &destination).await;
+    let copied = to.find_api_key_by_id(key_id).await.expect("key");
+    assert!(
+        copied.is_some_and(|k| k.revoked_at.is_some()),
+        "a key revoked between runs is revoked in the destination"
+    );
 }
 
 #[tokio::test]

@@ -224,3 +224,88 @@ impl Catalog {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn catalog(dir: &std::path::Path, name: &str) -> Catalog {
+        let url = format!("sqlite://{}", dir.join(name).display());
+        Catalog::connect(&url, 1).await.expect("catalog")
+    }
+
+    async fn only_row(catalog: &Catalog, table: &Table) -> Row {
+        let mut rows = catalog.rows_after(table, None, 10).await.expect("rows");
+        assert_eq!(rows.len(), 1);
+        rows.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_second_copy_tells_new_changed_and_unchanged_rows_from_clashes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (from, to) = (
+            catalog(dir.path(), "a.db").await,
+            catalog(dir.path(), "b.db").await,
+        );
+        let user = from
+            .insert_user("ann@example.com", "hash")
+            .await
+            .expect("user");
+        from.insert_session("token", user, 100)
+            .await
+            .expect("session");
+        let session = only_row(&from, &SESSIONS).await;
+        assert_eq!(
+            to.put_row(&SESSIONS, &session).await.expect("put"),
+            Written::Orphan
+        );
+        let row = only_row(&from, &USERS).await;
+        assert_eq!(
+            to.put_row(&USERS, &row).await.expect("put"),
+            Written::Copied
+        );
+        assert_eq!(
+            to.put_row(&USERS, &row).await.expect("put"),
+            Written::Unchanged
+        );
+        assert_eq!(
+            to.put_row(&SESSIONS, &session).await.expect("put"),
+            Written::Copied
+        );
+        from.revoke_session("token").await.expect("revoke");
+        let revoked = only_row(&from, &SESSIONS).await;
+        assert_eq!(
+            to.put_row(&SESSIONS, &revoked).await.expect("put"),
+            Written::Updated
+        );
+        assert_eq!(only_row(&to, &SESSIONS).await, revoked);
+
+        let other = catalog(dir.path(), "c.db").await;
+        other
+            .insert_user("bob@example.com", "hash")
+            .await
+            .expect("user");
+        let bob = only_row(&other, &USERS).await;
+        assert_eq!(
+            to.put_row(&USERS, &bob).await.expect("put"),
+            Written::Clash,
+            "same id"
+        );
+        other
+            .insert_user("ann@example.com", "hash")
+            .await
+            .expect("user");
+        let ann_elsewhere = other
+            .rows_after(&USERS, Some(bob.key()), 10)
+            .await
+            .expect("rows");
+        assert_eq!(
+            to.put_row(&USERS, &ann_elsewhere[0]).await.expect("put"),
+            Written::Clash,
+            "same email under another id"
+        );
+        to.advance_sequence(&USERS)
+            .await
+            .expect("nothing to do on SQLite");
+    }
+}
