@@ -137,22 +137,11 @@ impl Summary {
 
     fn lines(&self, took: Duration) -> Vec<String> {
         let mut lines = vec!["imgate migrate: done".to_owned()];
-        for (noun, counts) in &self.tables {
-            let mut line = format!(
-                "{:<16} {} copied, {} updated, {} already there",
-                format!("{noun}s:"),
-                counts.copied,
-                counts.updated,
-                counts.unchanged
-            );
-            if counts.waiting > 0 {
-                line.push_str(&format!(
-                    ", {} made during the run (run again to copy them)",
-                    counts.waiting
-                ));
-            }
-            lines.push(line);
-        }
+        lines.extend(
+            self.tables
+                .iter()
+                .map(|(noun, counts)| table_line(noun, counts)),
+        );
         let o = &self.objects;
         lines.push(format!(
             "{:<16} {} copied ({} of them found in the destination store already, not sent \
@@ -190,6 +179,24 @@ impl Summary {
             ),
         }
     }
+}
+
+/// `API keys:        2 copied, 1 updated, 3 already there`.
+fn table_line(noun: &str, counts: &RowCounts) -> String {
+    let mut line = format!(
+        "{:<16} {} copied, {} updated, {} already there",
+        format!("{noun}s:"),
+        counts.copied,
+        counts.updated,
+        counts.unchanged
+    );
+    if counts.waiting > 0 {
+        line.push_str(&format!(
+            ", {} made during the run (run again to copy them)",
+            counts.waiting
+        ));
+    }
+    line
 }
 
 /// `512 B`, `4.2 KiB`, `12.0 MiB`, `1.5 GiB`.
