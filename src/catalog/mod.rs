@@ -3,6 +3,7 @@
 //! (scopes, biz types, the upload rules) is decided by the modules that use them.
 
 mod cluster;
+pub mod copy;
 mod intents;
 mod keys;
 mod objects;

@@ -7,7 +7,8 @@ use super::intents::forget_intents;
 use super::sql::{Sql, Value};
 use super::{Catalog, CatalogError, Dialect, conflict_as};
 
-const COLUMNS: &str = "uri, owner, biz_type, kind, content_type, size, sha256, md5,
+pub(in crate::catalog) const COLUMNS: &str =
+    "uri, owner, biz_type, kind, content_type, size, sha256, md5,
                        width, height, frames, parent, created_at, origin";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]

@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use sqlx::any::{AnyQueryResult, AnyRow};
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
 use super::CatalogError;
@@ -96,14 +97,13 @@ impl Sql {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
-        let mut query = sqlx::query_as::<Any, T>(AssertSqlSafe(self.text.clone()));
-        for value in &self.values {
-            query = match value {
-                Value::Int(v) => query.bind(*v),
-                Value::Text(v) => query.bind(v.clone()),
-            };
-        }
-        Ok(query.fetch_all(pool).await?)
+        let rows = self.fetch_rows(pool).await?;
+        Ok(rows.iter().map(T::from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Runs the statement and answers its rows as they are.
+    pub async fn fetch_rows(&self, pool: &sqlx::AnyPool) -> Result<Vec<AnyRow>, CatalogError> {
+        Ok(self.query().fetch_all(pool).await?)
     }
 
     /// Runs the statement on `executor` (a pool or a transaction).
@@ -111,14 +111,18 @@ impl Sql {
     where
         E: sqlx::Executor<'c, Database = Any>,
     {
-        let mut query = sqlx::query::<Any>(AssertSqlSafe(self.text.clone()));
+        self.query().execute(executor).await
+    }
+
+    fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(self.text.clone()));
         for value in &self.values {
             query = match value {
                 Value::Int(v) => query.bind(*v),
                 Value::Text(v) => query.bind(v.clone()),
             };
         }
-        query.execute(executor).await
+        query
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `imgate` command line: what each command means, and the code that carries it out.
 
 mod keys;
+mod migrate;
 mod upload;
 mod users;
 
@@ -41,6 +42,8 @@ enum Command {
     Users(users::UsersCommand),
     /// Upload files to a server.
     Upload(upload::UploadArgs),
+    /// Copy this deployment to another catalog and object store (e.g. PostgreSQL and S3).
+    Migrate(migrate::MigrateArgs),
 }
 
 impl Cli {
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Keys(command) => keys::run(command, &settings).await,
             Command::Users(command) => users::run(command, &settings).await,
             Command::Upload(args) => upload::run(args).await,
+            Command::Migrate(args) => migrate::run(args, &settings).await,
         }
     });
     match outcome {

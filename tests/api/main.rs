@@ -24,6 +24,7 @@ mod imagex;
 mod imagex_refusals;
 mod imagex_signed;
 mod memory;
+mod migrate;
 mod ops_client;
 mod ops_logs;
 mod ops_metrics;

@@ -144,7 +144,11 @@ async fn counters_move_by_what_the_traffic_did() {
         4.0,
         "three uploads and one variant recorded"
     );
-    assert_eq!(catalog("claim_upload"), 2.0, "two commits claimed their file");
+    assert_eq!(
+        catalog("claim_upload"),
+        2.0,
+        "two commits claimed their file"
+    );
     assert_eq!(catalog("record_part"), 2.0, "two parts");
     let build = samples
         .iter()
