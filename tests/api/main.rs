@@ -32,10 +32,10 @@ mod ops_openapi;
 mod ops_prometheus;
 mod ops_shutdown;
 mod pipeline;
+#[path = "../support/python.rs"]
+mod python;
 mod s3;
 mod sdk;
-#[path = "../support/sdk.rs"]
-mod sdk_support;
 mod sessions;
 mod storage;
 mod variants;

@@ -10,40 +10,17 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp, apply, commit, crc_hex, fixture, host, host_json, spawn_app, store_info, upload_body,
 };
+use crate::python::{python_with, run};
 
 /// The Python that has the validators: `IMGATE_OPS_PYTHON`, or a virtual environment made
 /// once under the target directory from `tests/ops/requirements.txt`.
 fn validator_python() -> PathBuf {
-    if let Ok(python) = std::env::var("IMGATE_OPS_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ops-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import openapi_spec_validator, jsonschema"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready(&python) {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ops/requirements.txt");
-        run(Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "-r"])
-            .arg(requirements));
-    }
-    python
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("command starts");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    python_with(
+        "IMGATE_OPS_PYTHON",
+        "ops-venv",
+        "tests/ops/requirements.txt",
+        "import openapi_spec_validator, jsonschema",
+    )
 }
 
 /// Replies gathered from the server, with the documented path and method they answer.

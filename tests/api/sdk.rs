@@ -10,7 +10,7 @@ use imgate::config::TlsSettings;
 use serde_json::Value;
 
 use crate::helpers::spawn_app_with;
-use crate::sdk_support::{run, sdk_python};
+use crate::python::{SdkCredentials, run, sdk_upload};
 
 /// A self-signed certificate for 127.0.0.1 and localhost.
 fn certificate(dir: &Path) -> TlsSettings {
@@ -40,7 +40,6 @@ fn certificate(dir: &Path) -> TlsSettings {
 
 #[tokio::test]
 async fn the_volcengine_python_sdk_uploads_over_https() {
-    let python = tokio::task::spawn_blocking(sdk_python).await.expect("venv");
     let certs = tempfile::tempdir().expect("dir");
     let tls = certificate(certs.path());
     let ca = tls.cert.clone();
@@ -49,31 +48,19 @@ async fn the_volcengine_python_sdk_uploads_over_https() {
     let secret = load_or_create_secret(None, app.data_dir.path()).expect("secret");
     let creds = Sealer::new(&secret).issue_credentials("user:1", 1, unix_now() + 600);
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/photo-progressive.jpg");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/volc_upload.py");
     let host = app.address.trim_start_matches("https://").to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .env("IMGATE_HOST", host)
-            .env("IMGATE_AK", &creds.access_key_id)
-            .env("IMGATE_SK", &creds.secret_access_key)
-            .env("IMGATE_SESSION_TOKEN", &creds.session_token)
-            .env("IMGATE_SERVICE_ID", "imgate")
-            .env("IMGATE_FILE", image)
-            .env("IMGATE_CA", ca)
-            .output()
-            .expect("the SDK script runs")
+    let line = tokio::task::spawn_blocking(move || {
+        let creds = SdkCredentials {
+            access_key_id: &creds.access_key_id,
+            secret_access_key: &creds.secret_access_key,
+            session_token: &creds.session_token,
+        };
+        sdk_upload(&host, &ca, &image, &creds)
     })
     .await
     .expect("joined");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let reply: Value = serde_json::from_str(line).unwrap_or_else(|_| {
-        panic!(
-            "no JSON from the SDK script: {stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let reply: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|_| panic!("no JSON from the SDK script: {line}"));
     assert_eq!(reply["ok"], true, "{reply}");
     let text = reply.to_string();
     let uri = text

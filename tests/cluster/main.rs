@@ -2,8 +2,8 @@
 //! Garage store (replication factor 3), behind nginx, brought up by `scripts/cluster.sh`
 //! for each test. Every step of an upload may land on another node, and one node may die.
 
-#[path = "../support/sdk.rs"]
-mod sdk_support;
+#[path = "../support/python.rs"]
+mod python;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use sdk_support::{run, sdk_python};
+use python::{SdkCredentials, run, sdk_upload};
 
 const ACTIONS: &str = "/api/common/upload/apply_upload_action";
 
@@ -248,31 +248,26 @@ async fn each_step_of_a_chunked_upload_on_another_node() {
 #[tokio::test]
 async fn the_volcengine_sdk_uploads_through_nginx() {
     let cluster = tokio::task::spawn_blocking(Cluster::up).await.expect("up");
-    let python = tokio::task::spawn_blocking(sdk_python).await.expect("venv");
     let creds = Sealer::new(cluster.env["SECRET"].as_bytes()).issue_credentials(
         "user:1",
         1,
         unix_now() + 600,
     );
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/photo-progressive.jpg");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/volc_upload.py");
     let host = format!("127.0.0.1:{}", cluster.env["NGINX_TLS_PORT"]);
-    let ca = cluster.env["NGINX_CA"].clone();
-    let stdout = tokio::task::spawn_blocking(move || {
-        run(Command::new(python)
-            .arg(script)
-            .env("IMGATE_HOST", host)
-            .env("IMGATE_AK", &creds.access_key_id)
-            .env("IMGATE_SK", &creds.secret_access_key)
-            .env("IMGATE_SESSION_TOKEN", &creds.session_token)
-            .env("IMGATE_SERVICE_ID", "imgate")
-            .env("IMGATE_FILE", image)
-            .env("IMGATE_CA", ca))
+    let ca = PathBuf::from(&cluster.env["NGINX_CA"]);
+    let line = tokio::task::spawn_blocking(move || {
+        let creds = SdkCredentials {
+            access_key_id: &creds.access_key_id,
+            secret_access_key: &creds.secret_access_key,
+            session_token: &creds.session_token,
+        };
+        sdk_upload(&host, &ca, &image, &creds)
     })
     .await
     .expect("joined");
-    let reply: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|_| panic!("no JSON from the SDK script: {stdout}"));
+    let reply: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|_| panic!("no JSON from the SDK script: {line}"));
     assert_eq!(reply["ok"], true, "{reply}");
 }
 
