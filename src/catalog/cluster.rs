@@ -2,13 +2,17 @@
 //! secret they must all hold, and (on PostgreSQL) notices of deleted objects, so that every
 //! node's memory cache forgets an object as soon as it is gone.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 
 use super::{Catalog, CatalogError, Dialect};
 
 const SECRET_FINGERPRINT: &str = "secret_fingerprint";
+
+/// Waits between tries to listen again: doubling from the first to the last.
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
+const RECONNECT_LAST: Duration = Duration::from_secs(30);
 
 /// The channel deletions are announced on; the payload is the original's URI.
 pub(super) const DELETED_CHANNEL: &str = "imgate_deleted";
@@ -48,12 +52,24 @@ impl Catalog {
         if self.dialect != Dialect::Postgres {
             return;
         }
+        let mut wait = RECONNECT_FIRST;
         loop {
+            let listened = Instant::now();
             if let Err(e) = self.listen(&heard).await {
-                tracing::warn!(error = %e, "lost the catalog's deletion notices; reconnecting");
+                tracing::warn!(
+                    error = %e,
+                    retry_in_seconds = wait.as_secs(),
+                    "lost the catalog's deletion notices; until they are back, this node's \
+                     memory cache is emptied at every try"
+                );
             }
             heard(Deletion::Unknown);
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            // A connection that held for a while starts the waits again from the first.
+            if listened.elapsed() > RECONNECT_LAST {
+                wait = RECONNECT_FIRST;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(RECONNECT_LAST);
         }
     }
 
