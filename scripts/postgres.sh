@@ -5,6 +5,9 @@
 #   scripts/postgres.sh stop DIR    stops it (at once, as a crash would)
 #   scripts/postgres.sh resume DIR  starts a stopped server again, on its port
 #
+# With IMGATE_PG_OWNER=PID, `start` also stops the server (and removes DIR) when that
+# process exits.
+#
 # PostgreSQL refuses to run as root: run as root, the server runs as the `postgres` user
 # (Debian's package creates it). Authentication is `trust` on loopback only. Installs
 # Debian's postgresql when no server binaries are found and it runs as root.
@@ -53,7 +56,20 @@ start() {
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
     echo "$port" >"$dir/port"
+    if [[ -n "${IMGATE_PG_OWNER:-}" ]]; then
+        watch_owner "$dir" "$bin" "$IMGATE_PG_OWNER"
+    fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# Stops the server and removes DIR once the process OWNER has exited (a test process
+# whose server outlives it otherwise: its temp directory goes, the server does not).
+watch_owner() {
+    local dir="$1" bin="$2" owner="$3" stop
+    stop="$bin/pg_ctl -D $dir/data -m immediate -w stop"
+    [[ "$(id -u)" == 0 ]] && stop="runuser -u postgres -- $stop"
+    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; $stop; rm -rf $dir" \
+        </dev/null >/dev/null 2>&1 &
 }
 
 stop() {

@@ -24,8 +24,8 @@ fn shared() -> &'static Shared {
         Err(_) => {
             let dir = tempfile::tempdir().expect("postgres dir");
             let url = script(&["start"], &dir.path().join("server"));
-            // Our server lives as long as this test process; it stops with the process's
-            // temp directory, and `-m immediate` needs no goodbye.
+            // Our server lives as long as this test process: scripts/postgres.sh stops it
+            // when the process exits (a static is never dropped).
             Shared {
                 url,
                 _own: Some(dir),
@@ -94,10 +94,12 @@ impl Drop for OwnPostgres {
 /// Runs `scripts/postgres.sh ARGS DIR`; answers what it printed.
 fn script(args: &[&str], dir: &Path) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres.sh");
+    // The server stops when this test process exits, whatever becomes of it.
     let output = Command::new("bash")
         .arg(&script)
         .args(args)
         .arg(dir)
+        .env("IMGATE_PG_OWNER", std::process::id().to_string())
         .output()
         .expect("scripts/postgres.sh runs");
     assert!(
