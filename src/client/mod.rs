@@ -24,7 +24,7 @@ pub use cache::Cache;
 pub use files::collect;
 pub use limits::ServerLimits;
 pub use progress::Progress;
-pub use report::Summary;
+pub use report::{Summary, size};
 pub use retry::RetryPolicy;
 
 use crate::biz::BizType;

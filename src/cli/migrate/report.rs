@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::rows::RowCounts;
+use crate::client::size;
 
 /// Longest quiet time between two progress lines.
 const EVERY: Duration = Duration::from_secs(3);
@@ -197,21 +198,6 @@ fn table_line(noun: &str, counts: &RowCounts) -> String {
         ));
     }
     line
-}
-
-/// `512 B`, `4.2 KiB`, `12.0 MiB`, `1.5 GiB`.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]
