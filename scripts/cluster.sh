@@ -83,15 +83,22 @@ TOML
         "$garage" -c "$first" status >/dev/null 2>&1 && break
         sleep 0.2
     done
-    for i in 2 3; do
-        local id
-        id="$("$garage" -c "$dir/garage$i/garage.toml" node id -q)"
-        "$garage" -c "$first" node connect "$id" >/dev/null
-    done
+    local ids=() id
     for i in 1 2 3; do
-        local id
-        id="$("$garage" -c "$dir/garage$i/garage.toml" node id -q | cut -d@ -f1)"
-        "$garage" -c "$first" layout assign -z "dc$i" -c 1G "$id" >/dev/null
+        # Each node writes its key when it starts: ask until it has.
+        id=""
+        for _ in $(seq 100); do
+            id="$("$garage" -c "$dir/garage$i/garage.toml" node id -q 2>/dev/null)" && break
+            sleep 0.1
+        done
+        [[ -n "$id" ]] || { echo "garage node $i did not start" >&2; exit 1; }
+        ids+=("$id")
+    done
+    for i in 1 2; do
+        "$garage" -c "$first" node connect "${ids[$i]}" >/dev/null
+    done
+    for i in 0 1 2; do
+        "$garage" -c "$first" layout assign -z "dc$((i + 1))" -c 1G "${ids[$i]%%@*}" >/dev/null
     done
     "$garage" -c "$first" layout apply --version 1 >/dev/null
     "$garage" -c "$first" bucket create imgate >/dev/null
