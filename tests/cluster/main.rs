@@ -110,6 +110,56 @@ impl Cluster {
             .header("authorization", info["Auth"].as_str().expect("auth"))
     }
 
+    /// Starts a chunked upload of `info` on node `n`; answers its uploadID.
+    async fn start_chunked(&self, n: usize, info: &Value) -> String {
+        let init = self
+            .host(n, reqwest::Method::POST, info, "?uploads")
+            .send()
+            .await;
+        let init: Value = init.expect("init").json().await.expect("json");
+        init["payload"]["uploadID"]
+            .as_str()
+            .expect("uploadID")
+            .to_owned()
+    }
+
+    /// Sends `file` in 1 MiB parts numbered from 1, part `i` (from 0) to node `node(i)`;
+    /// answers the part list for the complete.
+    async fn send_parts(
+        &self,
+        info: &Value,
+        id: &str,
+        file: &[u8],
+        node: impl Fn(usize) -> usize,
+    ) -> Vec<String> {
+        let mut list = Vec::new();
+        for (i, part) in file.chunks(1024 * 1024).enumerate() {
+            let (number, n) = (i + 1, node(i));
+            let query = format!("?partNumber={number}&uploadID={id}");
+            let sent = self
+                .host(n, reqwest::Method::POST, info, &query)
+                .header("content-crc32", crc_hex(part))
+                .body(part.to_vec())
+                .send()
+                .await
+                .expect("part");
+            assert_eq!(sent.status(), 200, "part {number} on node {n}");
+            list.push(format!("{number}:{}", crc_hex(part)));
+        }
+        list
+    }
+
+    /// Completes the chunked upload `id` on node `n` with the part `list`.
+    async fn complete(&self, n: usize, info: &Value, id: &str, list: &[String]) {
+        let complete = self
+            .host(n, reqwest::Method::POST, info, &format!("?uploadID={id}"))
+            .body(list.join(","))
+            .send()
+            .await
+            .expect("complete");
+        assert_eq!(complete.status(), 200);
+    }
+
     async fn commit(&self, n: usize, reply: &Value) -> Value {
         let address = &reply["Result"]["UploadAddress"];
         let url = self.url(
@@ -202,37 +252,11 @@ async fn each_step_of_a_chunked_upload_on_another_node() {
     let file = text_of(3 * 1024 * 1024 + 17);
     let reply = cluster.apply(1, "&BizType=2&FileExtension=txt").await;
     let info = &reply["Result"]["UploadAddress"]["StoreInfos"][0];
-    let init = cluster
-        .host(2, reqwest::Method::POST, info, "?uploads")
-        .send()
+    let id = cluster.start_chunked(2, info).await;
+    let list = cluster
+        .send_parts(info, &id, &file, |i| 1 + (i + 2) % 3)
         .await;
-    let init: Value = init.expect("init").json().await.expect("json");
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
-    let mut list = Vec::new();
-    for (i, part) in file.chunks(1024 * 1024).enumerate() {
-        let number = i + 1;
-        let node = 1 + (i + 2) % 3;
-        let query = format!("?partNumber={number}&uploadID={id}");
-        let sent = cluster
-            .host(node, reqwest::Method::POST, info, &query)
-            .header("content-crc32", crc_hex(part))
-            .body(part.to_vec())
-            .send()
-            .await
-            .expect("part");
-        assert_eq!(sent.status(), 200, "part {number} on node {node}");
-        list.push(format!("{number}:{}", crc_hex(part)));
-    }
-    let complete = cluster
-        .host(1, reqwest::Method::POST, info, &format!("?uploadID={id}"))
-        .body(list.join(","))
-        .send()
-        .await
-        .expect("complete");
-    assert_eq!(complete.status(), 200);
+    cluster.complete(1, info, &id, &list).await;
     let committed = cluster.commit(2, &reply).await;
     let url = committed["Result"]["PluginResult"][0]["ImageUrl"]
         .as_str()
@@ -330,15 +354,7 @@ async fn a_node_killed_mid_part_loses_nothing() {
     let file = text_of(2 * 1024 * 1024);
     let reply = cluster.apply(0, "&BizType=2&FileExtension=txt").await;
     let info = reply["Result"]["UploadAddress"]["StoreInfos"][0].clone();
-    let init = cluster
-        .host(0, reqwest::Method::POST, &info, "?uploads")
-        .send()
-        .await;
-    let init: Value = init.expect("init").json().await.expect("json");
-    let id = init["payload"]["uploadID"]
-        .as_str()
-        .expect("uploadID")
-        .to_owned();
+    let id = cluster.start_chunked(0, &info).await;
     let part = file[..1024 * 1024].to_vec();
     let query = format!("?partNumber=1&uploadID={id}");
 
@@ -368,31 +384,8 @@ async fn a_node_killed_mid_part_loses_nothing() {
         !String::from_utf8_lossy(&answer).contains(" 200 "),
         "a part cut in half must not be taken"
     );
-    let mut list = Vec::new();
-    for (i, piece) in file.chunks(1024 * 1024).enumerate() {
-        let number = i + 1;
-        let resent = cluster
-            .host(
-                0,
-                reqwest::Method::POST,
-                &info,
-                &format!("?partNumber={number}&uploadID={id}"),
-            )
-            .header("content-crc32", crc_hex(piece))
-            .body(piece.to_vec())
-            .send()
-            .await
-            .expect("part through nginx");
-        assert_eq!(resent.status(), 200, "part {number}");
-        list.push(format!("{number}:{}", crc_hex(piece)));
-    }
-    let complete = cluster
-        .host(0, reqwest::Method::POST, &info, &format!("?uploadID={id}"))
-        .body(list.join(","))
-        .send()
-        .await
-        .expect("complete");
-    assert_eq!(complete.status(), 200);
+    let list = cluster.send_parts(&info, &id, &file, |_| 0).await;
+    cluster.complete(0, &info, &id, &list).await;
     let committed = cluster.commit(0, &reply).await;
     let url = committed["Result"]["PluginResult"][0]["ImageUrl"]
         .as_str()
