@@ -157,6 +157,8 @@ up() {
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     imgate="$(realpath "$imgate")"
+    # A start that fails part way stops what it had started.
+    trap 'down "$dir" >/dev/null 2>&1' ERR
     local garage nginx secret
     garage="$(garage_bin)"
     nginx="$(nginx_bin)"
@@ -233,6 +235,7 @@ http {
 CONF
     "$nginx" -c "$dir/nginx/nginx.conf" -p "$dir/nginx"
     wait_http "$NGINX_URL/healthz"
+    trap - ERR
     echo "$dir/cluster.env"
 }
 
