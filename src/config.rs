@@ -163,6 +163,9 @@ impl Default for ConsoleSettings {
     }
 }
 
+/// First path segments of the service's own routes, which `cdn.path_prefix` must avoid.
+const RESERVED_SEGMENTS: [&str; 5] = ["api", "healthz", "readyz", "metrics", "openapi.json"];
+
 impl ConsoleSettings {
     /// `console.path` is one or more path segments, clear of the API and the CDN.
     fn validate(&self, cdn_prefix: &str) -> Result<(), ConfigError> {
@@ -290,6 +293,13 @@ impl Settings {
         if !prefix.starts_with('/') || prefix.len() < 2 || prefix.ends_with('/') {
             return Err(ConfigError::Invalid(format!(
                 "cdn.path_prefix must look like `/name`, got `{prefix}`"
+            )));
+        }
+        // The CDN is routed ahead of everything else, so it must not shadow a route.
+        let first_segment = prefix[1..].split('/').next().unwrap_or_default();
+        if RESERVED_SEGMENTS.contains(&first_segment) {
+            return Err(ConfigError::Invalid(format!(
+                "cdn.path_prefix `{prefix}` overlaps `/{first_segment}`, which the service already answers"
             )));
         }
         let service = &self.imagex.service_id;

@@ -11,6 +11,7 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::metrics;
 
@@ -65,7 +66,7 @@ pub async fn middleware(
     let call = PRINCIPAL.scope(Arc::clone(&principal), next.call(req));
     let mut response = REQUEST_ID.scope(id.clone(), call).await?;
     let line = RequestLine {
-        route: metrics::route_family(response.request().match_pattern().as_deref()),
+        route: route_of(response.request()),
         method: method.as_str(),
         path: &path,
         status: response.status().as_u16(),
@@ -82,6 +83,14 @@ pub async fn middleware(
         response.headers_mut().insert(HEADER, value);
     }
     Ok(response)
+}
+
+/// The route family a handler named, or else the one its pattern says.
+fn route_of(req: &HttpRequest) -> String {
+    if let Some(family) = req.extensions().get::<metrics::RouteFamily>() {
+        return family.0.to_owned();
+    }
+    metrics::route_family(req.match_pattern().as_deref())
 }
 
 /// What is counted and logged of one request.

@@ -155,6 +155,8 @@ mod tests {
     fn bad_values_say_what_is_wrong() {
         let err = load(None, env(&[("IMGATE__CDN__PATH_PREFIX", "nope")])).expect_err("bad");
         assert!(err.to_string().contains("cdn.path_prefix"), "{err}");
+        let err = load(None, env(&[("IMGATE__CDN__PATH_PREFIX", "/api/img")])).expect_err("bad");
+        assert!(err.to_string().contains("overlaps `/api`"), "{err}");
         let err = load(None, env(&[("IMGATE__AUTH__SESSION_TTL", "3y")])).expect_err("bad");
         assert!(err.to_string().contains("unit"), "{err}");
     }

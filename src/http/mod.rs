@@ -23,18 +23,19 @@ pub use cors::middleware as cors;
 
 use crate::error::ApiError;
 
-/// Registers every route; `cdn_prefix` is the path objects are served under. Every route
-/// refuses cookie-authenticated writes from other origins (`console::same_origin`).
+/// Registers every route; `cdn_prefix` is the path objects are served under. The CDN
+/// comes first and is matched by its static prefix alone, since it answers most requests.
+/// Every other route refuses cookie-authenticated writes from other origins
+/// (`console::same_origin`); the CDN only reads.
 pub fn routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
-    let cdn_prefix = cdn_prefix.to_owned();
-    cfg.service(
+    cfg.service(cdn::scope(cdn_prefix)).service(
         web::scope("")
             .wrap(from_fn(console::same_origin))
-            .configure(|cfg| service_routes(cfg, &cdn_prefix)),
+            .configure(service_routes),
     );
 }
 
-fn service_routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
+fn service_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/api/upload/limits", web::get().to(limits::limits))
@@ -65,14 +66,6 @@ fn service_routes(cfg: &mut web::ServiceConfig, cdn_prefix: &str) {
         )
         .configure(imagex::routes)
         .configure(console::routes)
-        .route(
-            &format!("{cdn_prefix}/{{uri:.+}}"),
-            web::get().to(cdn::serve),
-        )
-        .route(
-            &format!("{cdn_prefix}/{{uri:.+}}"),
-            web::head().to(cdn::serve),
-        )
         .default_service(web::to(not_found));
 }
 

@@ -104,6 +104,11 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// A route family a handler names itself, for routes matched without a pattern (the CDN's
+/// prefix); kept in the request's extensions, and looked for before the pattern.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteFamily(pub &'static str);
+
 /// The route family of a request from the pattern it matched (`None`: no route did).
 /// Families name what a route does; a pattern this does not know names itself, which
 /// keeps the label set bounded by the routes registered.

@@ -44,7 +44,7 @@ use prometheus_client::registry::Registry;
 
 pub use catalog::Catalog;
 pub use cdn::{Cdn, CdnCache};
-pub use http::{Http, route_family};
+pub use http::{Http, RouteFamily, route_family};
 pub use pipeline::{Lane, Pipeline, Stage};
 pub use process::Process;
 pub use settings::MetricsSettings;

@@ -142,6 +142,48 @@ async fn head_has_the_headers_and_no_body() {
 }
 
 #[tokio::test]
+async fn only_reads_are_served_and_escaped_uris_name_the_same_object() {
+    let app = spawn_app().await;
+    let (url, uri) = stored_url(&app, "png", 1).await;
+    let png = fixture("files/sample.png");
+    // `BIZ_BOT_ICON/x.png` written as `BIZ%5FBOT%5FICON%2Fx.png`: one object either way.
+    let escaped: String = uri
+        .bytes()
+        .map(|b| match b {
+            b'_' | b'/' => format!("%{b:02X}"),
+            _ => char::from(b).to_string(),
+        })
+        .collect();
+    let prefix = &app.settings.cdn.path_prefix;
+    let response = app
+        .client
+        .get(app.url(&format!("{prefix}/{escaped}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200, "{escaped}");
+    assert_eq!(
+        response.bytes().await.expect("body").as_ref(),
+        png.as_slice()
+    );
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), &url)
+            .send()
+            .await
+            .expect("send");
+        assert_error(response, 404, 40400).await;
+    }
+    assert_eq!(app.raw_get(&format!("{prefix}/")).await.0, 404);
+    assert_eq!(app.raw_get(prefix).await.0, 404);
+}
+
+#[tokio::test]
 async fn paths_outside_the_store_are_404_and_read_nothing() {
     let app = spawn_app().await;
     let (url, _) = stored_url(&app, "png", 1).await;

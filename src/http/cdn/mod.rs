@@ -4,13 +4,16 @@
 mod object;
 mod variant;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::borrow::Cow;
+
+use actix_web::http::Method;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::catalog::unix_now;
 use crate::cdn::{Hot, parse_template};
 use crate::error::ApiError;
-use crate::metrics::{self, CdnCache};
+use crate::metrics::{self, CdnCache, RouteFamily};
 use crate::state::AppState;
 use crate::storage::ObjectKey;
 
@@ -25,12 +28,34 @@ struct Signature {
     signature: Option<String>,
 }
 
-pub async fn serve(
-    req: HttpRequest,
-    uri: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let uri = uri.into_inner();
+/// The methods served under the CDN prefix; anything else is not found there.
+pub const METHODS: [Method; 2] = [Method::GET, Method::HEAD];
+
+/// Everything under `prefix`. A static prefix is matched by comparing strings, where a
+/// `{uri:.+}` pattern would run a regular expression over every path: the object's URI
+/// is the rest of the path.
+pub fn scope(prefix: &str) -> actix_web::Scope {
+    web::scope(prefix).default_service(web::to(serve))
+}
+
+/// The object URI of a request under the prefix, percent-decoded as a path parameter is.
+fn uri_of(req: &HttpRequest) -> Option<Cow<'_, str>> {
+    let rest = req.match_info().unprocessed().strip_prefix('/')?;
+    if rest.is_empty() {
+        return None;
+    }
+    match percent_encoding::percent_decode_str(rest).decode_utf8() {
+        Ok(uri) => Some(uri),
+        Err(_) => None,
+    }
+}
+
+async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    req.extensions_mut().insert(RouteFamily("cdn"));
+    if !METHODS.contains(req.method()) {
+        return Err(ApiError::NotFound);
+    }
+    let uri = uri_of(&req).ok_or(ApiError::NotFound)?.into_owned();
     ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
     let cache_control = authorize(&req, &uri, &state)?;
     let rules = state.template_rules();

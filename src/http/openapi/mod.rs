@@ -301,8 +301,9 @@ mod tests {
         include_str!("../../startup/serve.rs"),
     ];
 
-    /// Every `.route(path, web::method()...)` of `source`, as (method, OpenAPI path); the
-    /// path's constants and the CDN prefix resolved, `{name:regex}` written `{name}`.
+    /// Every `.route(path, web::method()...)` of `source`, and the CDN's methods where it
+    /// registers the CDN's scope, as (method, OpenAPI path); the path's constants and the
+    /// CDN prefix resolved, `{name:regex}` written `{name}`.
     fn registered(source: &str) -> Vec<(String, String)> {
         let constant = |name: &str| {
             let declaration = format!("const {name}: &str = \"");
@@ -331,6 +332,11 @@ mod tests {
                 constant(path).unwrap_or_else(|| panic!("cannot read the path `{path}`"))
             };
             out.push((method, openapi_path(&path)));
+        }
+        if source.contains("cdn::scope(cdn_prefix)") {
+            for method in crate::http::cdn::METHODS {
+                out.push((method.as_str().to_lowercase(), "/imgate/{uri}".to_owned()));
+            }
         }
         out
     }
