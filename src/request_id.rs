@@ -4,7 +4,9 @@
 //! family, method, path (never the query, where signatures and tokens go), status,
 //! latency, bytes and the caller (never a credential).
 
-use std::sync::{Arc, Mutex};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use actix_web::body::{BodySize, MessageBody};
@@ -16,16 +18,36 @@ use actix_web::{HttpMessage, HttpRequest};
 use crate::metrics;
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static REQUEST_ID: RequestId;
     static PRINCIPAL: Arc<Mutex<Option<String>>>;
 }
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A random prefix per process and a counter: unique, and no system call per request.
+/// Kept as the counter and written out only where it is shown.
+#[derive(Debug, Clone, Copy)]
+struct RequestId(u64);
+
+impl RequestId {
+    fn next() -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        Self(COUNTER.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        static PREFIX: OnceLock<String> = OnceLock::new();
+        let prefix = PREFIX.get_or_init(|| crate::random::random_hex(4));
+        write!(f, "{prefix}{:08x}", self.0)
+    }
+}
+
 /// The current request's id, or `-` outside a request.
 pub fn current() -> String {
     REQUEST_ID
-        .try_with(Clone::clone)
+        .try_with(ToString::to_string)
         .unwrap_or_else(|_| "-".to_owned())
 }
 
@@ -39,63 +61,52 @@ pub fn note_principal(id: String) {
     });
 }
 
-/// A random prefix per process and a counter: unique, and no system call per request.
-fn next_id() -> String {
-    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| crate::random::random_hex(4));
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{prefix}{n:08x}")
-}
-
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
-    let id = next_id();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let bytes_in: u64 = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-        .unwrap_or(0);
+    let id = RequestId::next();
     let principal = Arc::new(Mutex::new(None));
     let _in_flight = metrics::get().http.in_flight();
     let call = PRINCIPAL.scope(Arc::clone(&principal), next.call(req));
-    let mut response = REQUEST_ID.scope(id.clone(), call).await?;
+    let mut response = REQUEST_ID.scope(id, call).await?;
+    let req = response.request();
     let line = RequestLine {
-        route: route_of(response.request()),
-        method: method.as_str(),
-        path: &path,
+        route: route_of(req),
+        method: req.method().as_str(),
+        path: req.path(),
         status: response.status().as_u16(),
         seconds: metrics::seconds_since(start),
-        bytes_in,
+        bytes_in: req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .unwrap_or(0),
         bytes_out: match response.response().body().size() {
             BodySize::Sized(n) => n,
             BodySize::None | BodySize::Stream => 0,
         },
         principal: principal.lock().ok().and_then(|p| p.clone()),
     };
-    line.record(&id);
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    line.record(id);
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert(HEADER, value);
     }
     Ok(response)
 }
 
 /// The route family a handler named, or else the one its pattern says.
-fn route_of(req: &HttpRequest) -> String {
+fn route_of(req: &HttpRequest) -> Cow<'static, str> {
     if let Some(family) = req.extensions().get::<metrics::RouteFamily>() {
-        return family.0.to_owned();
+        return Cow::Borrowed(family.0);
     }
     metrics::route_family(req.match_pattern().as_deref())
 }
 
 /// What is counted and logged of one request.
 struct RequestLine<'a> {
-    route: String,
+    route: Cow<'static, str>,
     method: &'a str,
     /// Without the query.
     path: &'a str,
@@ -108,10 +119,10 @@ struct RequestLine<'a> {
 }
 
 impl RequestLine<'_> {
-    fn record(&self, id: &str) {
+    fn record(&self, id: RequestId) {
         metrics::get()
             .http
-            .observe(&self.route, self.method, self.status, self.seconds);
+            .observe(self.route.clone(), self.method, self.status, self.seconds);
         tracing::info!(
             target: "imgate::request",
             request_id = %id,

@@ -18,9 +18,10 @@ pub struct Hot {
     pub record: Arc<ObjectRecord>,
     /// The whole object, when it is small enough to keep.
     pub body: Option<Bytes>,
-    /// Its validators, formatted once.
+    /// Its validators and type, formatted once.
     pub etag: HeaderValue,
     pub last_modified: HeaderValue,
+    pub content_type: HeaderValue,
 }
 
 impl Hot {
@@ -31,11 +32,14 @@ impl Hot {
             UNIX_EPOCH + Duration::from_secs(u64::try_from(record.created_at).unwrap_or(0));
         let last_modified = HeaderValue::from_str(&HttpDate::from(modified).to_string())
             .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        let content_type = HeaderValue::from_str(&record.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
         Self {
             record: Arc::new(record),
             body,
             etag,
             last_modified,
+            content_type,
         }
     }
 }
@@ -47,14 +51,18 @@ struct Entry {
     used: u64,
 }
 
+/// URIs are hashed on every GET: foldhash, seeded per map, is several times faster than
+/// SipHash on keys of this length and still keeps other people's collisions out.
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 struct Inner {
-    entries: HashMap<String, Entry>,
+    entries: Map<Entry>,
     bytes: usize,
     clock: u64,
     /// Objects deleted lately: a request that read one just before its deletion must not
     /// put it back.
-    deleted: HashMap<String, Instant>,
+    deleted: Map<Instant>,
 }
 
 impl Inner {

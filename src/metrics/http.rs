@@ -2,6 +2,8 @@
 //! Labels are bounded: a route family comes from the pattern a request matched, never
 //! from its URI.
 
+use std::borrow::Cow;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -11,14 +13,14 @@ use prometheus_client::registry::{Registry, Unit};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: Cow<'static, str>,
+    method: &'static str,
     status: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: Cow<'static, str>,
 }
 
 #[derive(Debug)]
@@ -58,22 +60,18 @@ impl Http {
     }
 
     /// Counts a request of `route` answered with `status` after `seconds`.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH" => method,
-            _ => "other",
-        };
+    pub fn observe(&self, route: Cow<'static, str>, method: &str, status: u16, seconds: f64) {
+        const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+        let method = KNOWN.into_iter().find(|m| *m == method).unwrap_or("other");
         self.requests
             .get_or_create(&RequestLabels {
-                route: route.to_owned(),
-                method: method.to_owned(),
+                route: route.clone(),
+                method,
                 status: status_class(status),
             })
             .inc();
         self.duration
-            .get_or_create(&RouteLabels {
-                route: route.to_owned(),
-            })
+            .get_or_create(&RouteLabels { route })
             .observe(seconds);
     }
 
@@ -112,10 +110,10 @@ pub struct RouteFamily(pub &'static str);
 /// The route family of a request from the pattern it matched (`None`: no route did).
 /// Families name what a route does; a pattern this does not know names itself, which
 /// keeps the label set bounded by the routes registered.
-pub fn route_family(pattern: Option<&str>) -> String {
+pub fn route_family(pattern: Option<&str>) -> Cow<'static, str> {
     const ACTIONS: &str = "/api/common/upload/apply_upload_action";
     let Some(pattern) = pattern else {
-        return "unmatched".to_owned();
+        return Cow::Borrowed("unmatched");
     };
     let family = match pattern {
         "/" | ACTIONS => "imagex_action",
@@ -131,9 +129,9 @@ pub fn route_family(pattern: Option<&str>) -> String {
         _ if pattern.starts_with(ACTIONS) => "put_upload",
         _ if pattern.starts_with("/api/passport/") => "passport",
         _ if pattern.ends_with("/{uri:.+}") && !pattern.starts_with("/api/") => "cdn",
-        _ => pattern,
+        _ => return Cow::Owned(pattern.to_owned()),
     };
-    family.to_owned()
+    Cow::Borrowed(family)
 }
 
 #[cfg(test)]

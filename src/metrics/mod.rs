@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn every_family_is_named_by_the_conventions() {
         let metrics = Metrics::new();
-        metrics.http.observe("cdn", "GET", 200, 0.01);
+        metrics.http.observe("cdn".into(), "GET", 200, 0.01);
         metrics
             .uploads
             .stored(UploadMethod::Base64, "BIZ_BOT_ICON", 10, 0.2);

@@ -44,10 +44,9 @@ fn uri_of(req: &HttpRequest) -> Option<Cow<'_, str>> {
     if rest.is_empty() {
         return None;
     }
-    match percent_encoding::percent_decode_str(rest).decode_utf8() {
-        Ok(uri) => Some(uri),
-        Err(_) => None,
-    }
+    percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .ok()
 }
 
 async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -58,6 +57,18 @@ async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespo
     let uri = uri_of(&req).ok_or(ApiError::NotFound)?.into_owned();
     ObjectKey::parse(&uri).map_err(|_| ApiError::NotFound)?;
     let cache_control = authorize(&req, &uri, &state)?;
+    // A URI the hot cache holds is an object's or a variant's own key (variants are only
+    // kept once their template URL was checked), so the template need not be read again.
+    if let Some(hot) = state.hot.get(&uri) {
+        metrics::get().cdn.answered(cache_of(&hot));
+        let variant = hot.record.parent.is_some();
+        return object::respond(&req, &hot, &state, &cache_control, |response| {
+            if variant {
+                response.insert_header(variant::HIT);
+            }
+        })
+        .await;
+    }
     let rules = state.template_rules();
     if let Some(variant) = parse_template(&uri, &rules) {
         let variant =
@@ -105,9 +116,13 @@ fn signed_expiry(req: &HttpRequest) -> Option<i64> {
 }
 
 /// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
-fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, ApiError> {
+fn authorize(
+    req: &HttpRequest,
+    uri: &str,
+    state: &AppState,
+) -> Result<Cow<'static, str>, ApiError> {
     let Some(signer) = state.urls.signer() else {
-        return Ok(IMMUTABLE.to_owned());
+        return Ok(Cow::Borrowed(IMMUTABLE));
     };
     let query = signature_of(req);
     let now = unix_now();
@@ -124,5 +139,8 @@ fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<String, A
         .as_deref()
         .and_then(|e| e.parse().ok())
         .unwrap_or(now);
-    Ok(format!("private, max-age={}", (expires - now).max(0)))
+    Ok(Cow::Owned(format!(
+        "private, max-age={}",
+        (expires - now).max(0)
+    )))
 }

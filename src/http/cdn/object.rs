@@ -169,7 +169,7 @@ fn attachment(record: &ObjectRecord) -> Option<String> {
 fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &str) {
     let record = &hot.record;
     response
-        .insert_header((header::CONTENT_TYPE, record.content_type.as_str()))
+        .insert_header((header::CONTENT_TYPE, hot.content_type.clone()))
         .insert_header((header::ETAG, hot.etag.clone()))
         .insert_header((header::LAST_MODIFIED, hot.last_modified.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::object::respond;
@@ -17,7 +17,10 @@ use crate::media::FileType;
 use crate::metrics::{self, CdnCache};
 use crate::state::AppState;
 
-const CACHE_HEADER: &str = "x-imgate-cache";
+const CACHE_HEADER: HeaderName = HeaderName::from_static("x-imgate-cache");
+
+/// The header of a variant answered from what was already made.
+pub const HIT: (HeaderName, HeaderValue) = (CACHE_HEADER, HeaderValue::from_static("hit"));
 
 pub async fn serve(
     req: &HttpRequest,
@@ -59,7 +62,7 @@ pub async fn serve(
         _ => cache_of(&hot),
     });
     respond(req, &hot, state, cache_control, |response| {
-        response.insert_header((CACHE_HEADER, cache));
+        response.insert_header((CACHE_HEADER, HeaderValue::from_static(cache)));
         if negotiated {
             response.insert_header((header::VARY, HeaderValue::from_static("Accept")));
         }
