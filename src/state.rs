@@ -8,7 +8,7 @@ use crate::auth::Authenticator;
 use crate::catalog::Catalog;
 use crate::cdn::{Flights, HotCache, TemplateRules, UrlBuilder};
 use crate::config::Settings;
-use crate::ingest::{Ingest, Sessions};
+use crate::ingest::{Deferred, Ingest, Sessions};
 use crate::storage::Storage;
 
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct AppState {
     pub flights: Arc<Flights>,
     /// Bytes a client sent, to stored objects; variants of stored originals.
     pub ingest: Ingest,
+    /// Variants answered and still being stored.
+    pub deferred: Deferred,
     /// ImageX upload sessions, from apply to commit.
     pub sessions: Sessions,
     /// Set once shutdown has begun: `/readyz` answers 503 so load balancers stop sending.

@@ -5,6 +5,7 @@
 
 mod accept;
 mod base64;
+mod deferred;
 mod error;
 mod objects;
 pub mod session;
@@ -15,8 +16,9 @@ mod sweep;
 
 pub use accept::{accept, accept_detected, declared_or_detected, declared_type, prepare};
 pub use base64::{Base64Error, decode as decode_base64, estimate_cost};
+pub use deferred::Deferred;
 pub use error::{IngestError, LARGE_FILE_HINT};
-pub use objects::{Declared, Ingest, NewObject, Source, VariantSpec};
+pub use objects::{Declared, Ingest, MadeVariant, NewObject, Source, VariantSpec};
 pub use session::{SessionError, SessionLimits, Sessions};
 pub use staging::{Staged, StagedFile, Staging, StagingError};
 pub use store::{Body, Placement, Prepared, PreparedFile, new_stem};

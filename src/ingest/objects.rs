@@ -12,7 +12,7 @@ use super::{
     decode_base64, estimate_cost, new_stem, prepare,
 };
 use crate::biz::BizType;
-use crate::catalog::{Catalog, ObjectRecord};
+use crate::catalog::{Catalog, ObjectRecord, unix_now};
 use crate::media::FileType;
 use crate::metrics::{self, UploadMethod};
 use crate::pipeline::{self, JobCost, Operation, PipelineSettings, ProcessingPool};
@@ -28,6 +28,16 @@ pub struct Ingest {
     pub(super) staging: Staging,
     pub(super) pool: ProcessingPool,
     pub(super) settings: Arc<PipelineSettings>,
+}
+
+/// A variant made from its original and not stored yet.
+#[derive(Debug)]
+pub struct MadeVariant {
+    /// What the catalog will hold for it.
+    pub record: ObjectRecord,
+    /// Its bytes.
+    pub body: Bytes,
+    pub(super) file: PreparedFile,
 }
 
 /// What a client sent.
@@ -228,15 +238,16 @@ impl Ingest {
         Ok(recorded.then_some(deleted))
     }
 
-    /// Makes the variant `spec` of the stored original `base`, stores it under `key` and
-    /// records it; answers its record and bytes. The original is read once the job's
-    /// memory (its size and decoded pixels, from its record) fits in the budget.
+    /// Makes the variant `key` of `base` (an image original), not yet stored: it can be
+    /// answered at once and stored after (`store_variant`), since it can always be made
+    /// again from its original. The original is read once the job's memory (its size and
+    /// decoded pixels, from its record) fits in the budget.
     pub async fn make_variant(
         &self,
         base: &ObjectRecord,
         key: &str,
         spec: VariantSpec,
-    ) -> Result<(ObjectRecord, Bytes), IngestError> {
+    ) -> Result<MadeVariant, IngestError> {
         let pixels = base.width.unwrap_or(0).max(0) as u64 * base.height.unwrap_or(0).max(0) as u64;
         let cost = JobCost::of_pixels(pixels)
             .capped(self.settings.limits.max_decode_bytes)
@@ -256,8 +267,16 @@ impl Ingest {
                     .map(PreparedFile::from_output)
             })
             .await??;
+        let biz = BizType::from_code(base.biz_type).unwrap_or(BizType::BOT_DATASET);
+        let record = super::store::record(
+            key,
+            Some(base.uri.clone()),
+            &base.owner,
+            biz,
+            &file,
+            unix_now(),
+        );
         let body = file.bytes().cloned().unwrap_or_default();
-        let record = self.store_variant(key, base, file).await?;
-        Ok((record, body))
+        Ok(MadeVariant { record, body, file })
     }
 }

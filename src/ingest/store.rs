@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::objects::MadeVariant;
 use super::{Ingest, IngestError, StagedFile};
 use crate::biz::BizType;
 use crate::catalog::{CatalogError, ObjectRecord, unix_now};
@@ -120,33 +121,23 @@ impl Ingest {
             let variant = record(&key, Some(uri.clone()), owner, biz, &file, now);
             files.push((variant, file.body));
         }
-        self.store_files(&files).await?;
+        self.store_files(&files, "store:written").await?;
         Ok(files.into_iter().map(|(record, _)| record).collect())
     }
 
     /// Stores one variant of `parent` under `key` and records it. When another request
     /// (on any node) recorded the same variant first, its record is the answer: variants
     /// are made deterministically, so the bytes are the same.
-    pub(super) async fn store_variant(
-        &self,
-        key: &str,
-        parent: &ObjectRecord,
-        file: PreparedFile,
-    ) -> Result<ObjectRecord, IngestError> {
-        let biz = BizType::from_code(parent.biz_type).unwrap_or(BizType::BOT_DATASET);
-        let record = record(
-            key,
-            Some(parent.uri.clone()),
-            &parent.owner,
-            biz,
-            &file,
-            unix_now(),
-        );
+    /// Stores a variant made by `make_variant` and answers its record: the one made here,
+    /// or the one another request or node recorded first (made from the same bytes).
+    pub async fn store_variant(&self, made: MadeVariant) -> Result<ObjectRecord, IngestError> {
+        let MadeVariant { record, file, .. } = made;
+        let key = record.uri.clone();
         let files = [(record, file.body)];
-        match self.store_files(&files).await {
+        match self.store_files(&files, "variant:written").await {
             Err(IngestError::Catalog(CatalogError::Conflict(_))) => self
                 .catalog
-                .find_object(key)
+                .find_object(&key)
                 .await?
                 .ok_or_else(|| IngestError::Conflict(format!("variant `{key}` vanished"))),
             Err(error) => Err(error),
@@ -162,8 +153,12 @@ impl Ingest {
     /// finds. A failure removes what was written, unless the failure is that another
     /// writer of the same keys recorded them first (a commit that took over a lapsed
     /// claim, a variant made on two nodes at once): the files are then its, made from the
-    /// same bytes.
-    async fn store_files(&self, files: &[(ObjectRecord, Body)]) -> Result<(), IngestError> {
+    /// same bytes. `written_point` names the pause point between the last write and the record.
+    async fn store_files(
+        &self,
+        files: &[(ObjectRecord, Body)],
+        written_point: &str,
+    ) -> Result<(), IngestError> {
         let keys: Vec<String> = files.iter().map(|(record, _)| record.uri.clone()).collect();
         let object_keys = keys
             .iter()
@@ -183,6 +178,7 @@ impl Ingest {
             written += 1;
         }
         if outcome.is_ok() {
+            pause::here(written_point).await;
             let records: Vec<ObjectRecord> = files.iter().map(|(r, _)| r.clone()).collect();
             outcome = self
                 .catalog
@@ -255,7 +251,7 @@ fn checked(stream: ByteStream, file: &StagedFile) -> ByteStream {
     .boxed()
 }
 
-fn record(
+pub(super) fn record(
     uri: &str,
     parent: Option<String>,
     owner: &str,

@@ -15,7 +15,7 @@ use crate::auth::{
 use crate::catalog::{Catalog, CatalogError, Deletion, Dialect};
 use crate::cdn::{HotCache, UrlBuilder, UrlSigner};
 use crate::config::{Backend, ImagexSettings, Settings};
-use crate::ingest::{Ingest, SessionLimits, Sessions, Staging, Sweeper};
+use crate::ingest::{Deferred, Ingest, SessionLimits, Sessions, Staging, Sweeper};
 use crate::pipeline::ProcessingPool;
 use crate::state::AppState;
 use crate::storage::{Backends, StorageError};
@@ -84,6 +84,8 @@ pub struct Application {
     draining: Arc<AtomicBool>,
     /// Session expiry and the sweeper, stopped at shutdown.
     background: Vec<JoinHandle<()>>,
+    /// Variants answered and not yet stored, waited for at shutdown.
+    deferred: Deferred,
     catalog: Catalog,
     /// `server.drain_delay` and `server.shutdown_grace`.
     delay: std::time::Duration,
@@ -120,10 +122,12 @@ impl Application {
             cdn.memory_cache_ttl.as_std(),
         ));
         let background = background(&settings, &catalog, &backends, &sessions, &hot);
+        let deferred = Deferred::on_current_runtime();
         let state = AppState {
             hot,
             flights: Arc::default(),
             ingest,
+            deferred: deferred.clone(),
             sessions,
             auth: Authenticator::new(
                 catalog.clone(),
@@ -151,6 +155,7 @@ impl Application {
             metrics,
             draining,
             background,
+            deferred,
             catalog,
             delay,
             grace,
@@ -174,6 +179,11 @@ impl Application {
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// The variants answered and still being stored.
+    pub fn deferred(&self) -> Deferred {
+        self.deferred.clone()
     }
 
     /// Serves until stopped through [`Application::handle`].

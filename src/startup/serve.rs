@@ -1,8 +1,8 @@
 //! The HTTP servers (the API, and `/metrics` apart from it when `metrics.listen` says so),
 //! and how they stop: on SIGTERM or SIGINT the node drains. `/readyz` answers 503, no new
 //! connection is accepted (after `server.drain_delay`), requests in flight (and the processing jobs they wait for)
-//! get `server.shutdown_grace` to finish, then the background tasks stop and the catalog
-//! is closed.
+//! get `server.shutdown_grace` to finish, so do variants being stored after their answer,
+//! then the background tasks stop and the catalog is closed.
 
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
@@ -90,6 +90,7 @@ pub(super) async fn run(app: Application, stop: impl Future<Output = ()>) -> std
         metrics,
         draining,
         background,
+        deferred,
         catalog,
         delay,
         grace,
@@ -113,6 +114,15 @@ pub(super) async fn run(app: Application, stop: impl Future<Output = ()>) -> std
             serving.await
         }
     };
+    if tokio::time::timeout(grace, deferred.settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            pending = deferred.pending(),
+            "variants still being stored at the end of the grace; they are made again when asked for"
+        );
+    }
     if let Some((handle, task)) = metrics {
         handle.stop(false).await;
         let _ = task.await;

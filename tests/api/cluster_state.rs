@@ -253,6 +253,9 @@ async fn a_variant_asked_of_every_node_at_once_is_made_once() {
         assert_eq!(*status, 200, "{}", String::from_utf8_lossy(body));
         assert_eq!(body, &answers[0].1, "every node answers the same bytes");
     }
+    for node in &cluster.nodes {
+        node.settled().await;
+    }
     let variants = cluster.nodes[1]
         .catalog
         .variants_of(uri)

@@ -1,5 +1,6 @@
 //! `kill -9` of the real server in the middle of work: during a part, during a commit
-//! (after claiming, after storing), and between the writes of an icon and its variants.
+//! (after claiming, after storing), between the writes of an icon and its variants, and
+//! between a variant's answer and its record.
 //! After a restart the upload finishes with the source's bytes, nothing half-written is
 //! served, and the sweeper leaves no file that no record owns.
 
@@ -256,6 +257,68 @@ async fn an_icon_killed_between_its_writes_leaves_nothing_after_the_sweep() {
         rows > 1 && rows as usize == files,
         "{rows} records, {files} files"
     );
+}
+
+/// A variant is answered before it is stored. Killed between its file and its record, the
+/// server lost only the variant: after a restart the sweeper removes the unrecorded file,
+/// and the next request makes the same bytes again and stores them.
+#[tokio::test]
+async fn a_variant_killed_before_its_record_is_made_again_after_a_restart() {
+    let deployment = Deployment::new();
+    let (server, base) = deployment
+        .serve(&[("IMGATE_PAUSE_AT", "variant:written")])
+        .await;
+    let request = deployment
+        .client
+        .post(format!("{base}/api/bot/upload_file"))
+        .bearer_auth(&deployment.key)
+        .json(&upload_body(
+            "jpg",
+            2,
+            &fixture("images/photo-progressive.jpg"),
+        ));
+    let reply = deployment.json(request).await;
+    let url = format!(
+        "{}~tplv-imgate-resize:128:128.webp",
+        reply["data"]["upload_url"].as_str().expect("url")
+    );
+    let (rows, files) = deployment.stored().await;
+    assert_eq!(rows as usize, files, "the original and its upload variants");
+
+    let first = deployment.client.get(&url).send().await.expect("get");
+    assert_eq!(first.status(), 200, "answered while its store is paused");
+    assert_eq!(first.headers()["x-imgate-cache"], "miss");
+    let made = first.bytes().await.expect("body");
+    server.wait_for_log("paused at variant:written").await;
+    server.kill();
+    assert_eq!(
+        deployment.stored().await,
+        (rows, files + 1),
+        "the variant's file was written, its record was not"
+    );
+
+    let (server, base) = deployment.serve(&SWEEP_SOON).await;
+    eventually("the sweep", async || {
+        deployment.stored().await == (rows, files)
+    })
+    .await;
+    assert!(
+        server
+            .log()
+            .contains("removed an object stored without a record")
+    );
+    let url = url.replace(&url[..url.find("/imgate/").expect("cdn path")], &base);
+    let again = deployment.client.get(&url).send().await.expect("get");
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["x-imgate-cache"], "miss", "made again");
+    assert_eq!(again.bytes().await.expect("body"), made, "the same bytes");
+    eventually("the variant's store", async || {
+        deployment.stored().await == (rows + 1, files + 1)
+    })
+    .await;
+    let cached = deployment.client.get(&url).send().await.expect("get");
+    assert_eq!(cached.headers()["x-imgate-cache"], "hit");
+    assert_eq!(cached.bytes().await.expect("body"), made);
 }
 
 /// Sends the head of a part and `sent` bytes of its body, and keeps the connection open.

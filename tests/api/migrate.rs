@@ -67,6 +67,7 @@ async fn populate(app: &TestApp) -> Before {
         assert_eq!(status, 200, "{url}");
         served.push((url, body));
     }
+    app.settled().await;
     Before {
         library: listing(app, by_key).await,
         key_id,

@@ -297,6 +297,7 @@ async fn deletion_removes_the_original_and_every_variant() {
     let uri = uploaded(&app, &key, "images/rgba.png", 1).await;
     let made = variant_url(&app, &uri, "crop:32:32.webp");
     assert_eq!(get(&app, &made, None).await.status(), 200);
+    app.settled().await;
     assert_eq!(
         app.stored().await.1,
         1 + 8 + 1,

@@ -1,6 +1,8 @@
 //! A template URL: served from storage when the variant exists (`X-Imgate-Cache: hit`),
 //! otherwise made once from the original under a per-key lock (`miss`) while concurrent
-//! requests for it wait, then stored under its deterministic key.
+//! requests for it wait, answered, and stored after under its deterministic key (see
+//! `ingest::Deferred`): a variant can always be made again, so its first request does not
+//! wait for the store.
 
 use std::time::Instant;
 
@@ -99,10 +101,16 @@ async fn make(
         quality: state.settings.cdn.variant_quality,
     };
     let start = Instant::now();
-    let (record, body) = state.ingest.make_variant(base, key, spec).await?;
+    let made = state.ingest.make_variant(base, key, spec).await?;
     metrics::get()
         .cdn
         .rendered_in(metrics::seconds_since(start));
-    state.hot.put(record.clone(), Some(body.clone()));
-    Ok(Hot::new(record, Some(body)))
+    let hot = Hot::new(made.record.clone(), Some(made.body.clone()));
+    state.hot.put(made.record.clone(), Some(made.body.clone()));
+    let ingest = state.ingest.clone();
+    state.deferred.spawn(
+        "a variant was answered but not stored; it is made again when next asked for",
+        async move { ingest.store_variant(made).await.map(drop) },
+    );
+    Ok(hot)
 }

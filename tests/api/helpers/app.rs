@@ -9,6 +9,7 @@ use base64::Engine;
 use imgate::auth::{ApiKey, Scope};
 use imgate::catalog::{Catalog, NewApiKey};
 use imgate::config::{Backend, Settings};
+use imgate::ingest::Deferred;
 use imgate::startup::{Application, open_catalog, open_stores};
 use imgate::storage::Backends;
 use serde_json::{Value, json};
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub data_dir: TempDir,
     /// The S3 server and bucket, when the suite runs on S3.
     pub s3: Option<Arc<S3Bucket>>,
+    /// The variants this server answered and is still storing.
+    pub deferred: Deferred,
 }
 
 /// `IMGATE_TEST_BACKEND=s3` runs every server of the suite on S3; the default is local disk.
@@ -101,6 +104,7 @@ pub(super) async fn start(
     let address = format!("{scheme}://127.0.0.1:{}", app.port());
     let public_base = app.public_base().to_owned();
     let handle = app.handle();
+    let deferred = app.deferred();
     tokio::spawn(app.run_until_stopped());
     let catalog = open_catalog(&settings).await.expect("catalog");
     TestApp {
@@ -115,10 +119,16 @@ pub(super) async fn start(
         settings,
         data_dir,
         s3,
+        deferred,
     }
 }
 
 impl TestApp {
+    /// Waits until the variants this server has answered are stored.
+    pub async fn settled(&self) {
+        self.deferred.settled().await;
+    }
+
     /// The `imgate` binary with `args`, working on this server's data directory and
     /// catalog.
     pub fn imgate(&self, args: &[&str]) -> std::process::Command {
