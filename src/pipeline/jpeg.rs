@@ -188,8 +188,10 @@ fn walk_scans(bytes: &[u8], mut at: usize) -> Option<Scans> {
     let mut fill = None;
     while at + 1 < bytes.len() {
         if bytes[at] != 0xFF {
+            // Entropy-coded data up to the next marker byte: found with SIMD, since every
+            // variant of a stored original walks the whole file.
             has_data = true;
-            at += 1;
+            at = memchr::memchr(0xFF, &bytes[at..]).map_or(bytes.len(), |i| at + i);
             continue;
         }
         let from = fill.take().unwrap_or(at);
