@@ -63,6 +63,8 @@ make_set() {  # make_set NAME TEMPLATE
     while read -r uri; do
         local variant="$uri~tplv-imgate-$template"
         curl -sf -o /dev/null "$imgate/imgate/$variant"
+        # Answered first, stored just after.
+        for _ in $(seq 100); do [[ -f $work/data/objects/$variant ]] && break; sleep 0.05; done
         mkdir -p "$work/www/imgate/$(dirname "$variant")"
         cp "$work/data/objects/$variant" "$work/www/imgate/$variant"
     done <"$work/uris"
