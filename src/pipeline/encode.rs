@@ -1,10 +1,14 @@
-//! Encoders: JPEG by mozjpeg, WebP by libwebp, PNG by the `png` crate with fast
+//! Encoders: JPEG by jpegli or mozjpeg, WebP by libwebp, PNG by the `png` crate with fast
 //! compression and adaptive filtering. None of them writes metadata.
 //!
-//! JPEG has two efforts, chosen by measurement (BENCHMARKS.md): `Smallest` (trellis
-//! quantisation, optimised progressive scans, MS-SSIM-tuned quantisation tables) makes
-//! files about 7% smaller than libjpeg-turbo at equal SSIM but costs ~100 ms per megapixel;
-//! `Fast` (baseline, optimised Huffman tables) runs ~20x faster at libjpeg-turbo's size.
+//! JPEG has three efforts, chosen by bytes at equal SSIMULACRA2 against libjpeg-turbo
+//! (medians of 4 photos; BENCHMARKS.md, `benches/jpeg_bytes.py`):
+//! - `Perceptual` is jpegli (libjxl's JPEG encoder: adaptive quantisation, full-resolution
+//!   chroma): 0.92x libjpeg-turbo's bytes for 3-5x its encode time;
+//! - `Smallest` is mozjpeg with trellis quantisation, optimised progressive scans and
+//!   MS-SSIM-tuned tables: 0.90-0.91x, for 25-50x;
+//! - `Fast` is mozjpeg's baseline with optimised Huffman tables: 0.99x, for 2-3x.
+//!
 //! Each profile says which its originals get (`jpeg_effort`); small variants get `Fast`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -22,6 +26,7 @@ use crate::media::FileType;
 pub enum Effort {
     Fast,
     Smallest,
+    Perceptual,
 }
 
 /// Encodes `pixels` as `format` (JPEG, PNG or WebP) at `quality` (1-100; PNG ignores it).
@@ -39,32 +44,54 @@ pub fn encode(
 }
 
 fn encode_jpeg(pixels: &Pixels, quality: u8, effort: Effort) -> Result<Vec<u8>, PipelineError> {
-    use mozjpeg::qtable::{MSSSIM_Chroma, MSSSIM_Luma};
     let rgb = flatten_alpha(pixels);
-    let run = || -> std::io::Result<Vec<u8>> {
-        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
-        compress.set_size(pixels.width as usize, pixels.height as usize);
-        let q = f32::from(quality);
-        match effort {
-            Effort::Fast => {
-                compress.set_fastest_defaults();
-                compress.set_quality(q);
-                compress.set_optimize_coding(true);
-            }
-            Effort::Smallest => {
-                compress.set_luma_qtable(&MSSSIM_Luma.scaled(q, q));
-                compress.set_chroma_qtable(&MSSSIM_Chroma.scaled(q, q));
-            }
-        }
-        let mut started = compress.start_compress(Vec::new())?;
-        started.write_scanlines(&rgb)?;
-        started.finish()
+    let (width, height) = (pixels.width as usize, pixels.height as usize);
+    // Both libraries report errors by unwinding out of their C code.
+    let run = || match effort {
+        Effort::Perceptual => jpegli(&rgb, width, height, quality),
+        Effort::Fast | Effort::Smallest => mozjpeg(&rgb, width, height, quality, effort),
     };
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => Err(PipelineError::Encode(format!("JPEG: {e}"))),
         Err(panic) => Err(PipelineError::Encode(panic_message(&panic))),
     }
+}
+
+fn mozjpeg(
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    quality: u8,
+    effort: Effort,
+) -> std::io::Result<Vec<u8>> {
+    use mozjpeg::qtable::{MSSSIM_Chroma, MSSSIM_Luma};
+    let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+    compress.set_size(width, height);
+    let q = f32::from(quality);
+    if effort == Effort::Fast {
+        compress.set_fastest_defaults();
+        compress.set_quality(q);
+        compress.set_optimize_coding(true);
+    } else {
+        compress.set_luma_qtable(&MSSSIM_Luma.scaled(q, q));
+        compress.set_chroma_qtable(&MSSSIM_Chroma.scaled(q, q));
+    }
+    let mut started = compress.start_compress(Vec::new())?;
+    started.write_scanlines(rgb)?;
+    started.finish()
+}
+
+/// jpegli at its defaults: adaptive quantisation, chroma at full resolution (subsampled
+/// chroma needed quality 90 to reach the same SSIMULACRA2, and 1.18x the bytes).
+fn jpegli(rgb: &[u8], width: usize, height: usize, quality: u8) -> std::io::Result<Vec<u8>> {
+    let mut compress = jpegli::Compress::new(jpegli::ColorSpace::JCS_RGB);
+    compress.set_size(width, height);
+    compress.set_quality(f32::from(quality));
+    compress.set_optimize_coding(true);
+    let mut started = compress.start_compress(Vec::new())?;
+    started.write_scanlines(rgb)?;
+    started.finish()
 }
 
 fn encode_webp(pixels: &Pixels, quality: u8) -> Vec<u8> {

@@ -50,7 +50,8 @@ pub struct Profile {
     pub format: FormatPolicy,
     /// Highest quality (1-100) for lossy output; the size target may lower it.
     pub quality: u8,
-    /// JPEG effort for originals: `smallest` (trellis, ~7% fewer bytes, ~15x slower) or `fast`.
+    /// JPEG effort for originals: `perceptual` (jpegli), `smallest` (mozjpeg's trellis) or
+    /// `fast` (libjpeg-turbo's size).
     pub jpeg_effort: Effort,
     /// Square variants made at upload time, in pixels (never upscaled).
     #[serde(default)]
@@ -69,7 +70,7 @@ impl Profile {
             max_bytes: 2 * 1024 * 1024,
             format: FormatPolicy::Keep,
             quality: 85,
-            jpeg_effort: Effort::Fast,
+            jpeg_effort: Effort::Perceptual,
             variants: vec![512, 256, 128, 64],
             variant_formats: vec![VariantFormat::Webp, VariantFormat::Auto],
             variant_quality: 80,
