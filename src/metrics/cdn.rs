@@ -1,9 +1,10 @@
 //! The CDN paths: responses by where the object came from, variant render time, bytes
-//! served.
+//! served, variants answered and still being stored.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
@@ -30,6 +31,7 @@ pub struct Cdn {
     responses: Family<CacheLabels, Counter>,
     render: Histogram,
     served: Counter,
+    storing: Gauge,
 }
 
 impl Cdn {
@@ -43,7 +45,7 @@ impl Cdn {
         let render = super::latency_histogram();
         registry.register_with_unit(
             "cdn_variant_render_duration",
-            "Time to make, store and record a variant a template URL asked for",
+            "Time to make a variant a template URL asked for (it is stored after its answer)",
             Unit::Seconds,
             render.clone(),
         );
@@ -54,11 +56,24 @@ impl Cdn {
             Unit::Bytes,
             served.clone(),
         );
+        let storing = Gauge::default();
+        registry.register(
+            "cdn_variants_storing",
+            "Variants answered and still being stored",
+            storing.clone(),
+        );
         Self {
             responses,
             render,
             served,
+            storing,
         }
+    }
+
+    /// Counts a variant as being stored until the guard is dropped.
+    pub fn storing(&self) -> Storing<'_> {
+        self.storing.inc();
+        Storing(&self.storing)
     }
 
     pub fn answered(&self, cache: CdnCache) {
@@ -71,5 +86,15 @@ impl Cdn {
 
     pub fn served(&self, bytes: u64) {
         self.served.inc_by(bytes);
+    }
+}
+
+/// A variant being stored; counted in `imgate_cdn_variants_storing` while it lives.
+#[derive(Debug)]
+pub struct Storing<'a>(&'a Gauge);
+
+impl Drop for Storing<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

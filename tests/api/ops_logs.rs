@@ -34,7 +34,9 @@ async fn json_logs_say_what_each_request_was_and_never_the_key() {
     assert_eq!(status, 200);
     let (status, refused_id, _) = deployment.upload_base64(&base, "zip", &png).await;
     assert_eq!(status, 415);
-    let wrong = format!("{}0", &deployment.key[..deployment.key.len() - 1]);
+    // The key with its last character changed (to another one, or it would still be valid).
+    let (head, last) = deployment.key.split_at(deployment.key.len() - 1);
+    let wrong = format!("{head}{}", if last == "0" { "1" } else { "0" });
     let denied = deployment
         .client
         .post(format!("{base}/api/bot/upload_file"))

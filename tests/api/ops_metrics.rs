@@ -40,11 +40,12 @@ async fn counters_move_by_what_the_traffic_did() {
         served += get_body(url).await.len();
     }
 
-    // The variant is answered first and recorded just after: scrape once it is.
+    // The variant is answered first and stored just after: scrape once it is.
     let recorded = "imgate_catalog_operations_total{backend=\"sqlite\",operation=\"insert_objects\",outcome=\"ok\"}";
     let mut samples = scrape(&base).await.1;
     for _ in 0..100 {
-        if samples.get(recorded).is_some_and(|n| *n >= 4.0) {
+        let storing = samples.get("imgate_cdn_variants_storing").copied();
+        if samples.get(recorded).is_some_and(|n| *n >= 4.0) && storing == Some(0.0) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -116,6 +117,11 @@ async fn counters_move_by_what_the_traffic_did() {
     assert_eq!(
         value(&samples, "imgate_cdn_variant_render_duration_seconds_count"),
         1.0
+    );
+    assert_eq!(
+        value(&samples, "imgate_cdn_variants_storing"),
+        0.0,
+        "the variant's store has finished"
     );
     assert_eq!(
         value(

@@ -110,7 +110,10 @@ async fn make(
     let ingest = state.ingest.clone();
     state.deferred.spawn(
         "a variant was answered but not stored; it is made again when next asked for",
-        async move { ingest.store_variant(made).await.map(drop) },
+        async move {
+            let _storing = metrics::get().cdn.storing();
+            ingest.store_variant(made).await.map(drop)
+        },
     );
     Ok(hot)
 }
