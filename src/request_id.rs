@@ -5,6 +5,7 @@
 //! latency, bytes and the caller (never a credential).
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -90,8 +91,12 @@ pub async fn middleware(
         principal: principal.lock().ok().and_then(|p| p.clone()),
     };
     line.record(id);
-    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
-        response.headers_mut().insert(HEADER, value);
+    let mut text = std::io::Cursor::new([0u8; 32]);
+    if write!(text, "{id}").is_ok() {
+        let written = usize::try_from(text.position()).unwrap_or(0);
+        if let Ok(value) = HeaderValue::from_bytes(&text.get_ref()[..written]) {
+            response.headers_mut().insert(HEADER, value);
+        }
     }
     Ok(response)
 }

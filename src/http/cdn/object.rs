@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::body::SizedStream;
-use actix_web::http::header::{self, HttpDate};
+use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures_util::stream;
@@ -172,12 +172,23 @@ fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: 
         .insert_header((header::CONTENT_TYPE, hot.content_type.clone()))
         .insert_header((header::ETAG, hot.etag.clone()))
         .insert_header((header::LAST_MODIFIED, hot.last_modified.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+        .insert_header((header::CACHE_CONTROL, cache_control_value(cache_control)))
+        .insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
     if let Some(disposition) = attachment(record) {
         response.insert_header((header::CONTENT_DISPOSITION, disposition));
     }
+}
+
+/// The `Cache-Control` value; the public one, on nearly every response, is not copied.
+fn cache_control_value(cache_control: &str) -> HeaderValue {
+    if cache_control == super::IMMUTABLE {
+        return HeaderValue::from_static(super::IMMUTABLE);
+    }
+    HeaderValue::from_str(cache_control).unwrap_or_else(|_| HeaderValue::from_static("no-store"))
 }
 
 /// `If-None-Match` decides when present; otherwise `If-Modified-Since`.
