@@ -115,8 +115,12 @@ impl HotCache {
 
     /// Keeps `record`, with its `body` if that fits the budget.
     pub fn put(&self, record: ObjectRecord, body: Option<Bytes>) {
-        let body = body.filter(|b| b.len() <= self.budget / 8);
-        let hot = Hot::new(record, body);
+        self.keep(Hot::new(record, body));
+    }
+
+    /// Keeps `hot` as it is, its body only if that fits the budget.
+    pub fn keep(&self, mut hot: Hot) {
+        hot.body = hot.body.filter(|b| b.len() <= self.budget / 8);
         let uri = hot.record.uri.clone();
         let mut inner = self.lock();
         if inner.was_deleted(&uri, self.ttl) {

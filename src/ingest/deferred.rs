@@ -7,8 +7,8 @@
 
 use std::fmt::Display;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
@@ -20,7 +20,9 @@ pub struct Deferred {
 
 #[derive(Debug, Default)]
 struct Inner {
-    pending: AtomicUsize,
+    /// Tasks started and not finished: the count `/metrics` shows, and the one shutdown
+    /// waits on.
+    pending: Gauge,
     settled: Notify,
 }
 
@@ -29,17 +31,21 @@ struct Pending(Arc<Inner>);
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if self.0.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.0.pending.dec() == 1 {
             self.0.settled.notify_waiters();
         }
     }
 }
 
 impl Deferred {
-    /// Runs its tasks on the runtime this is called on (it panics outside one).
-    pub fn on_current_runtime() -> Self {
+    /// Runs its tasks on the runtime this is called on (it panics outside one), counting
+    /// those pending in `pending`.
+    pub fn on_current_runtime(pending: Gauge) -> Self {
         Self {
-            inner: Arc::default(),
+            inner: Arc::new(Inner {
+                pending,
+                settled: Notify::new(),
+            }),
             runtime: Handle::current(),
         }
     }
@@ -50,7 +56,7 @@ impl Deferred {
         what: &'static str,
         task: impl Future<Output = Result<(), E>> + Send + 'static,
     ) {
-        self.inner.pending.fetch_add(1, Ordering::AcqRel);
+        self.inner.pending.inc();
         let pending = Pending(Arc::clone(&self.inner));
         self.runtime.spawn(async move {
             let _pending = pending;
@@ -61,8 +67,8 @@ impl Deferred {
     }
 
     /// Tasks started and not finished.
-    pub fn pending(&self) -> usize {
-        self.inner.pending.load(Ordering::Acquire)
+    pub fn pending(&self) -> i64 {
+        self.inner.pending.get()
     }
 
     /// Resolves once no task is pending.
@@ -83,7 +89,7 @@ mod tests {
 
     #[tokio::test]
     async fn settles_once_every_task_has_finished_or_failed() {
-        let deferred = Deferred::on_current_runtime();
+        let deferred = Deferred::on_current_runtime(Gauge::default());
         let (release, wait) = tokio::sync::oneshot::channel::<()>();
         deferred.spawn("held", async move {
             let _ = wait.await;

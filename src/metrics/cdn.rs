@@ -70,10 +70,10 @@ impl Cdn {
         }
     }
 
-    /// Counts a variant as being stored until the guard is dropped.
-    pub fn storing(&self) -> Storing<'_> {
-        self.storing.inc();
-        Storing(&self.storing)
+    /// The count of variants answered and still being stored, for `ingest::Deferred` to
+    /// keep.
+    pub fn storing(&self) -> Gauge {
+        self.storing.clone()
     }
 
     pub fn answered(&self, cache: CdnCache) {
@@ -86,15 +86,5 @@ impl Cdn {
 
     pub fn served(&self, bytes: u64) {
         self.served.inc_by(bytes);
-    }
-}
-
-/// A variant being stored; counted in `imgate_cdn_variants_storing` while it lives.
-#[derive(Debug)]
-pub struct Storing<'a>(&'a Gauge);
-
-impl Drop for Storing<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
     }
 }

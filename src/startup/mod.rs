@@ -122,7 +122,7 @@ impl Application {
             cdn.memory_cache_ttl.as_std(),
         ));
         let background = background(&settings, &catalog, &backends, &sessions, &hot);
-        let deferred = Deferred::on_current_runtime();
+        let deferred = Deferred::on_current_runtime(crate::metrics::get().cdn.storing());
         let state = AppState {
             hot,
             flights: Arc::default(),

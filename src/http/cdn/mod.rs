@@ -7,6 +7,7 @@ mod variant;
 use std::borrow::Cow;
 
 use actix_web::http::Method;
+use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -116,13 +117,9 @@ fn signed_expiry(req: &HttpRequest) -> Option<i64> {
 }
 
 /// Checks the URL signature in private deployments; answers the `Cache-Control` to use.
-fn authorize(
-    req: &HttpRequest,
-    uri: &str,
-    state: &AppState,
-) -> Result<Cow<'static, str>, ApiError> {
+fn authorize(req: &HttpRequest, uri: &str, state: &AppState) -> Result<HeaderValue, ApiError> {
     let Some(signer) = state.urls.signer() else {
-        return Ok(Cow::Borrowed(IMMUTABLE));
+        return Ok(HeaderValue::from_static(IMMUTABLE));
     };
     let query = signature_of(req);
     let now = unix_now();
@@ -139,8 +136,8 @@ fn authorize(
         .as_deref()
         .and_then(|e| e.parse().ok())
         .unwrap_or(now);
-    Ok(Cow::Owned(format!(
-        "private, max-age={}",
-        (expires - now).max(0)
-    )))
+    Ok(
+        HeaderValue::try_from(format!("private, max-age={}", (expires - now).max(0)))
+            .unwrap_or_else(|_| HeaderValue::from_static("private, no-cache")),
+    )
 }

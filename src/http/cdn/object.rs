@@ -26,7 +26,7 @@ pub async fn respond(
     req: &HttpRequest,
     hot: &Hot,
     state: &AppState,
-    cache_control: &str,
+    cache_control: &HeaderValue,
     extra: impl FnOnce(&mut HttpResponseBuilder),
 ) -> Result<HttpResponse, ApiError> {
     let record: &ObjectRecord = &hot.record;
@@ -133,7 +133,7 @@ async fn presigned(
     req: &HttpRequest,
     state: &AppState,
     hot: &Hot,
-    cache_control: &str,
+    cache_control: &HeaderValue,
 ) -> Result<Option<String>, ApiError> {
     // Backends that cannot presign (local disk) answer `None`: the object is proxied.
     let s3 = &state.settings.storage.s3;
@@ -150,7 +150,7 @@ async fn presigned(
     let headers = ResponseHeaders {
         content_type: record.content_type.clone(),
         content_disposition: attachment(record),
-        cache_control: Some(cache_control.to_owned()),
+        cache_control: cache_control.to_str().ok().map(str::to_owned),
     };
     Ok(state
         .storage
@@ -166,13 +166,13 @@ fn attachment(record: &ObjectRecord) -> Option<String> {
     })
 }
 
-fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &str) {
+fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: &HeaderValue) {
     let record = &hot.record;
     response
         .insert_header((header::CONTENT_TYPE, hot.content_type.clone()))
         .insert_header((header::ETAG, hot.etag.clone()))
         .insert_header((header::LAST_MODIFIED, hot.last_modified.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control_value(cache_control)))
+        .insert_header((header::CACHE_CONTROL, cache_control.clone()))
         .insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")))
         .insert_header((
             header::X_CONTENT_TYPE_OPTIONS,
@@ -181,14 +181,6 @@ fn common_headers(response: &mut HttpResponseBuilder, hot: &Hot, cache_control: 
     if let Some(disposition) = attachment(record) {
         response.insert_header((header::CONTENT_DISPOSITION, disposition));
     }
-}
-
-/// The `Cache-Control` value; the public one, on nearly every response, is not copied.
-fn cache_control_value(cache_control: &str) -> HeaderValue {
-    if cache_control == super::IMMUTABLE {
-        return HeaderValue::from_static(super::IMMUTABLE);
-    }
-    HeaderValue::from_str(cache_control).unwrap_or_else(|_| HeaderValue::from_static("no-store"))
 }
 
 /// `If-None-Match` decides when present; otherwise `If-Modified-Since`.

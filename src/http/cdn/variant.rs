@@ -28,7 +28,7 @@ pub async fn serve(
     req: &HttpRequest,
     variant: VariantRequest,
     state: &AppState,
-    cache_control: &str,
+    cache_control: &HeaderValue,
 ) -> Result<HttpResponse, ApiError> {
     let base = find(state, &variant.base)
         .await?
@@ -106,14 +106,11 @@ async fn make(
         .cdn
         .rendered_in(metrics::seconds_since(start));
     let hot = Hot::new(made.record.clone(), Some(made.body.clone()));
-    state.hot.put(made.record.clone(), Some(made.body.clone()));
+    state.hot.keep(hot.clone());
     let ingest = state.ingest.clone();
     state.deferred.spawn(
         "a variant was answered but not stored; it is made again when next asked for",
-        async move {
-            let _storing = metrics::get().cdn.storing();
-            ingest.store_variant(made).await.map(drop)
-        },
+        async move { ingest.store_variant(made).await.map(drop) },
     );
     Ok(hot)
 }
