@@ -7,6 +7,7 @@
 
 use std::fmt::Display;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::runtime::Handle;
@@ -20,9 +21,10 @@ pub struct Deferred {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// Tasks started and not finished: the count `/metrics` shows, and the one shutdown
-    /// waits on.
-    pending: Gauge,
+    /// Tasks started and not finished here, which shutdown waits on.
+    pending: AtomicUsize,
+    /// The same, summed over the process's servers, for `/metrics`.
+    gauge: Gauge,
     settled: Notify,
 }
 
@@ -31,7 +33,8 @@ struct Pending(Arc<Inner>);
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if self.0.pending.dec() == 1 {
+        self.0.gauge.dec();
+        if self.0.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.settled.notify_waiters();
         }
     }
@@ -39,11 +42,12 @@ impl Drop for Pending {
 
 impl Deferred {
     /// Runs its tasks on the runtime this is called on (it panics outside one), counting
-    /// those pending in `pending`.
-    pub fn on_current_runtime(pending: Gauge) -> Self {
+    /// those pending in `gauge` too.
+    pub fn on_current_runtime(gauge: Gauge) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pending,
+                pending: AtomicUsize::new(0),
+                gauge,
                 settled: Notify::new(),
             }),
             runtime: Handle::current(),
@@ -56,7 +60,8 @@ impl Deferred {
         what: &'static str,
         task: impl Future<Output = Result<(), E>> + Send + 'static,
     ) {
-        self.inner.pending.inc();
+        self.inner.pending.fetch_add(1, Ordering::AcqRel);
+        self.inner.gauge.inc();
         let pending = Pending(Arc::clone(&self.inner));
         self.runtime.spawn(async move {
             let _pending = pending;
@@ -67,8 +72,8 @@ impl Deferred {
     }
 
     /// Tasks started and not finished.
-    pub fn pending(&self) -> i64 {
-        self.inner.pending.get()
+    pub fn pending(&self) -> usize {
+        self.inner.pending.load(Ordering::Acquire)
     }
 
     /// Resolves once no task is pending.
