@@ -212,7 +212,7 @@ def jpeg_ssim(ref: np.ndarray, jpeg: bytes) -> float:
 
 def imgate_jpeg(png: Path, quality: int, tmp: Path) -> bytes:
     out = tmp / f"imgate-q{quality}.jpg"
-    imgate("encode-jpeg", png, quality, out)
+    imgate("encode", png, "jpeg", quality, out)
     return out.read_bytes()
 
 

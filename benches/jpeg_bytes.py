@@ -62,7 +62,7 @@ def turbo(image: Image.Image, quality: int) -> tuple[bytes, float]:
 def imgate(helper: Path, png: Path, quality: int, effort: str, tmp: Path) -> tuple[bytes, float]:
     out = tmp / f"imgate-{effort}-q{quality}.jpg"
     line = subprocess.run(
-        [str(helper), "encode-jpeg", str(png), str(quality), str(out), effort],
+        [str(helper), "encode", str(png), "jpeg", str(quality), str(out), effort],
         check=True,
         capture_output=True,
         text=True,

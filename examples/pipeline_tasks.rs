@@ -4,7 +4,8 @@
 //! ```text
 //! pipeline_tasks thumb JPEG SIZE REPS        12 MP JPEG -> SIZE px WebP q80, one thread
 //! pipeline_tasks icon JPEG REPS              the icon profile: original plus its variants
-//! pipeline_tasks encode-jpeg PNG QUALITY OUT [EFFORT]  encode at a JPEG effort, timed
+//! pipeline_tasks encode PNG FORMAT QUALITY OUT [OPTION]  encode, timed: FORMAT jpeg (OPTION
+//!                                            the effort), webp, or avif (OPTION the speed)
 //! pipeline_tasks throughput JPEG THREADS JOBS icon profile jobs on a pool of THREADS
 //! ```
 
@@ -19,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match arg(0)? {
         "thumb" => thumb(&std::fs::read(arg(1)?)?, arg(2)?.parse()?, arg(3)?.parse()?),
         "icon" => icon(&std::fs::read(arg(1)?)?, arg(2)?.parse()?),
-        "encode-jpeg" => encode_jpeg(arg(1)?, arg(2)?.parse()?, arg(3)?, args.get(4)),
+        "encode" => encode(arg(1)?, arg(2)?, arg(3)?.parse()?, arg(4)?, args.get(5)),
         "throughput" => throughput(std::fs::read(arg(1)?)?, arg(2)?.parse()?, arg(3)?.parse()?),
         other => Err(format!("unknown task {other}").into()),
     }
@@ -76,24 +77,39 @@ fn icon(jpeg: &[u8], reps: u32) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Encodes at `effort` (`fast`, `smallest`, the default, or `perceptual`), timing the encode
-/// alone: the best of 3 runs.
-fn encode_jpeg(
+/// Encodes as `format` (`jpeg`, `webp` or `avif`), timing the encode alone: the best of 3
+/// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, or `perceptual`) or
+/// the AVIF speed (1-10, default the service's).
+fn encode(
     png: &str,
+    format: &str,
     quality: u8,
     out: &str,
-    effort: Option<&String>,
+    option: Option<&String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let effort: Effort = match effort {
-        Some(name) => serde_json::from_value(serde_json::Value::String(name.clone()))?,
-        None => Effort::Smallest,
-    };
     let pixels = Pixels::from_dynamic(image::open(png)?);
+    let run: Box<dyn Fn() -> Result<Vec<u8>, pipeline::PipelineError>> = match format {
+        "jpeg" => {
+            let effort: Effort = match option {
+                Some(name) => serde_json::from_value(serde_json::Value::String(name.clone()))?,
+                None => Effort::Smallest,
+            };
+            Box::new(move || pipeline::encode(&pixels, FileType::Jpeg, quality, effort))
+        }
+        "webp" => {
+            Box::new(move || pipeline::encode(&pixels, FileType::Webp, quality, Effort::Fast))
+        }
+        "avif" => {
+            let speed = option.map_or(Ok(pipeline::AVIF_SPEED), |s| s.parse())?;
+            Box::new(move || pipeline::encode_avif(&pixels, quality, speed))
+        }
+        other => return Err(format!("unknown format {other}").into()),
+    };
     let mut best = f64::MAX;
     let mut bytes = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        bytes = pipeline::encode(&pixels, FileType::Jpeg, quality, effort)?;
+        bytes = run()?;
         best = best.min(start.elapsed().as_secs_f64());
     }
     std::fs::write(out, &bytes)?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cdn::{TemplateSettings, default_templates};
+use crate::cdn::{AutoFormat, TemplateSettings, default_templates};
 pub use crate::metrics::MetricsSettings;
 use crate::pipeline::PipelineSettings;
 pub use crate::storage::{Backend, StorageSettings};
@@ -104,6 +104,10 @@ pub struct CdnSettings {
     pub allowed_sizes: Vec<u32>,
     /// Quality (1-100) of lossy variants made from template URLs. Default 80.
     pub variant_quality: u8,
+    /// What `.auto` template URLs answer, in order of preference: the first format the
+    /// request's `Accept` names (`image/avif`, `image/webp`), else the stored format.
+    /// Default `["avif", "webp"]`.
+    pub auto_formats: Vec<AutoFormat>,
     /// Memory for the bodies of recently served small objects, in bytes. Default 64 MiB.
     pub memory_cache_bytes: usize,
     /// Most object records kept in memory. Default 100000.
@@ -273,6 +277,7 @@ impl Default for CdnSettings {
             max_side: 4096,
             allowed_sizes: Vec::new(),
             variant_quality: 80,
+            auto_formats: vec![AutoFormat::Avif, AutoFormat::Webp],
             memory_cache_bytes: 64 * 1024 * 1024,
             memory_cache_entries: 100_000,
             memory_cache_ttl: Duration::from_secs(60),

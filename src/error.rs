@@ -187,6 +187,7 @@ impl From<IngestError> for ApiError {
             IngestError::TooLarge { .. } => ApiError::TooLarge(error.to_string()),
             IngestError::UnknownFileType(_)
             | IngestError::Mismatch(_)
+            | IngestError::OutputOnly(_)
             | IngestError::NotAllowed { .. } => ApiError::UnsupportedType(error.to_string()),
             IngestError::Pipeline(e) => e.into(),
             IngestError::Pool(e) => e.into(),

@@ -14,8 +14,8 @@ pub use hot::{Hot, HotCache};
 pub use range::{RangeRequest, parse_range};
 pub use signing::{SignatureError, UrlSigner};
 pub use template::{
-    FormatChoice, TemplateOp, TemplateRules, TemplateSettings, VariantRequest, default_templates,
-    parse as parse_template,
+    AutoFormat, FormatChoice, TemplateOp, TemplateRules, TemplateSettings, VariantRequest,
+    default_templates, negotiate, parse as parse_template,
 };
 
 use crate::catalog::unix_now;

@@ -52,8 +52,47 @@ pub enum FormatChoice {
     Exactly(FileType),
     /// `image`: the stored format.
     Stored,
-    /// `auto`: WebP for clients that accept it, else the stored format.
+    /// `auto`: the first of `cdn.auto_formats` the client's `Accept` names, else the stored
+    /// format.
     Negotiated,
+}
+
+/// A format `auto` may answer with, when the client's `Accept` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoFormat {
+    Avif,
+    Webp,
+}
+
+impl AutoFormat {
+    pub fn file_type(self) -> FileType {
+        match self {
+            AutoFormat::Avif => FileType::Avif,
+            AutoFormat::Webp => FileType::Webp,
+        }
+    }
+}
+
+/// The first of `order` that `accept` (an `Accept` header) names with a quality above 0.
+/// Wildcards do not count: `image/*` says nothing about which formats a client decodes.
+pub fn negotiate(accept: Option<&str>, order: &[AutoFormat]) -> Option<FileType> {
+    let accept = accept?;
+    let named = |mime: &str| {
+        accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let refused = |p: &str| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            };
+            parts.next().is_some_and(|m| m.eq_ignore_ascii_case(mime)) && !parts.any(refused)
+        })
+    };
+    order
+        .iter()
+        .map(|f| f.file_type())
+        .find(|t| named(t.mime()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,17 +140,19 @@ fn parse_rest(base: &str, rest: &str, rules: &TemplateRules<'_>) -> Result<Varia
         .and_then(|r| r.strip_prefix('-'))
         .ok_or_else(|| format!("the template is not for this service (`{service}`)"))?;
     let (template, format) = spec.rsplit_once('.').ok_or_else(|| {
-        "the template URL has no output format (.webp, .jpeg, .png, .image or .auto)".to_owned()
+        "the template URL has no output format (.webp, .avif, .jpeg, .png, .image or .auto)"
+            .to_owned()
     })?;
     let format = match format {
         "webp" => FormatChoice::Exactly(FileType::Webp),
+        "avif" => FormatChoice::Exactly(FileType::Avif),
         "jpeg" | "jpg" => FormatChoice::Exactly(FileType::Jpeg),
         "png" => FormatChoice::Exactly(FileType::Png),
         "image" => FormatChoice::Stored,
         "auto" => FormatChoice::Negotiated,
         other => {
             return Err(format!(
-                "unknown output format `{other}` (webp, jpeg, png, image or auto)"
+                "unknown output format `{other}` (webp, avif, jpeg, png, image or auto)"
             ));
         }
     };
@@ -237,7 +278,48 @@ mod tests {
             (v.operation, v.format),
             (Operation::Identity, FormatChoice::Stored)
         );
+        let v = parse("a.jpg~tplv-imgate-resize:32:32.avif", &r)
+            .expect("t")
+            .expect("v");
+        assert_eq!(v.format, FormatChoice::Exactly(FileType::Avif));
+        assert_eq!(
+            v.key("imgate", FileType::Avif),
+            "a.jpg~tplv-imgate-resize:32:32.avif"
+        );
         assert!(parse("svc/a.jpg", &r).is_none());
+    }
+
+    #[test]
+    fn auto_takes_the_first_format_the_client_names() {
+        use AutoFormat::{Avif, Webp};
+        let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+        let cases = [
+            (Some(chrome), &[Avif, Webp][..], Some(FileType::Avif)),
+            (Some(chrome), &[Webp, Avif][..], Some(FileType::Webp)),
+            (Some(chrome), &[][..], None),
+            (
+                Some("image/webp,*/*"),
+                &[Avif, Webp][..],
+                Some(FileType::Webp),
+            ),
+            (
+                Some("Image/AVIF ; q=0.5"),
+                &[Avif][..],
+                Some(FileType::Avif),
+            ),
+            (
+                Some("image/avif;q=0, image/webp"),
+                &[Avif, Webp][..],
+                Some(FileType::Webp),
+            ),
+            (Some("image/avif; q=0.0"), &[Avif][..], None),
+            (Some("image/*,*/*"), &[Avif, Webp][..], None),
+            (Some("image/avifx,image/webp2"), &[Avif, Webp][..], None),
+            (None, &[Avif, Webp][..], None),
+        ];
+        for (accept, order, want) in cases {
+            assert_eq!(negotiate(accept, order), want, "{accept:?} {order:?}");
+        }
     }
 
     #[test]

@@ -168,6 +168,12 @@ fn check_type(ctx: &Context, path: &Path, bytes: &[u8]) -> Result<String, Client
     let declared = FileType::from_extension(&ext)
         .ok_or_else(|| ClientError::fatal(format!("`.{ext}` is not a type imgate takes")))?;
     let found = media::resolve(declared, bytes).map_err(|e| ClientError::fatal(e.to_string()))?;
+    if !found.is_input() {
+        return Err(ClientError::fatal(format!(
+            "{} is not a type imgate takes as an upload",
+            found.describe()
+        )));
+    }
     let biz = ctx.options.biz_type;
     if !ctx.limits.accepts(biz, found.category()) {
         return Err(ClientError::fatal(ctx.limits.refusal(

@@ -71,7 +71,7 @@ fn rules(biz: BizType) -> BizTypeRules {
             .collect(),
         file_types: FileType::ALL
             .into_iter()
-            .filter(|t| biz.accepts(t.category()))
+            .filter(|t| t.is_input() && biz.accepts(t.category()))
             .map(FileType::extension)
             .collect(),
         profile: if biz.is_icon() { "icon" } else { "image" },

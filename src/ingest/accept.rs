@@ -19,6 +19,9 @@ pub fn accept_detected(
     detected: Detected,
 ) -> Result<FileType, IngestError> {
     let found = media::resolve_detected(declared, detected)?;
+    if !found.is_input() {
+        return Err(IngestError::OutputOnly(found));
+    }
     if biz.accepts(found.category()) {
         Ok(found)
     } else {

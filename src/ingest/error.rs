@@ -3,7 +3,7 @@
 use super::{Base64Error, StagingError};
 use crate::biz::BizType;
 use crate::catalog::CatalogError;
-use crate::media::TypeMismatch;
+use crate::media::{FileType, TypeMismatch};
 use crate::metrics::UploadOutcome;
 use crate::pipeline::{PipelineError, PoolError};
 use crate::storage::{InvalidKey, StorageError};
@@ -30,6 +30,11 @@ pub enum IngestError {
     UnknownFileType(String),
     #[error(transparent)]
     Mismatch(#[from] TypeMismatch),
+    #[error(
+        "{} is not accepted as an upload: imgate makes {} variants but does not decode them (upload jpg, png, gif or webp)",
+        .0.describe(), .0.extension()
+    )]
+    OutputOnly(FileType),
     #[error("{biz} accepts {accepted}, not a {found} file")]
     NotAllowed {
         biz: BizType,

@@ -1,6 +1,7 @@
-//! The file types imgate accepts: their categories, extensions and mime types.
+//! The file types imgate knows: their categories, extensions and mime types.
 
-/// The file types imgate accepts.
+/// The file types imgate stores: everything uploads may be, and AVIF, which it makes as
+/// variants but does not take as uploads (see [`FileType::is_input`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileType {
     Jpeg,
@@ -14,6 +15,7 @@ pub enum FileType {
     Zip,
     Tar,
     Gz,
+    Avif,
 }
 
 /// What a stored file is used as; biz types accept some categories only.
@@ -26,7 +28,7 @@ pub enum Category {
 
 /// Per type, in declaration order: canonical extension, mime type, and how
 /// messages name the bytes.
-const INFO: [(&str, &str, &str); 11] = [
+const INFO: [(&str, &str, &str); 12] = [
     ("jpg", "image/jpeg", "a JPEG image"),
     ("png", "image/png", "a PNG image"),
     ("gif", "image/gif", "a GIF image"),
@@ -42,6 +44,7 @@ const INFO: [(&str, &str, &str); 11] = [
     ("zip", "application/zip", "a ZIP archive"),
     ("tar", "application/x-tar", "a tar archive"),
     ("gz", "application/gzip", "a gzip file"),
+    ("avif", "image/avif", "an AVIF image"),
 ];
 
 impl Category {
@@ -57,15 +60,25 @@ impl Category {
 
 impl FileType {
     /// Every type, in declaration order.
-    pub const ALL: [FileType; 11] = {
+    pub const ALL: [FileType; 12] = {
         use FileType::*;
-        [Jpeg, Png, Gif, Webp, Pdf, Doc, Docx, Txt, Zip, Tar, Gz]
+        [
+            Jpeg, Png, Gif, Webp, Pdf, Doc, Docx, Txt, Zip, Tar, Gz, Avif,
+        ]
     };
+
+    /// Whether uploads may be of this type. AVIF is an output only: variants are encoded
+    /// as AVIF, but no AVIF decoder is built in, so an AVIF upload could not be processed.
+    pub fn is_input(self) -> bool {
+        self != FileType::Avif
+    }
 
     /// The category this type is stored under.
     pub fn category(self) -> Category {
         match self {
-            FileType::Jpeg | FileType::Png | FileType::Gif | FileType::Webp => Category::Image,
+            FileType::Jpeg | FileType::Png | FileType::Gif | FileType::Webp | FileType::Avif => {
+                Category::Image
+            }
             FileType::Pdf | FileType::Doc | FileType::Docx | FileType::Txt => Category::Document,
             FileType::Zip | FileType::Tar | FileType::Gz => Category::Archive,
         }
@@ -129,5 +142,7 @@ mod tests {
         assert_eq!(FileType::from_mime("image/svg+xml"), None);
         assert_eq!(Docx.category(), Category::Document);
         assert_eq!(Gz.category(), Category::Archive);
+        assert_eq!(FileType::from_mime("image/avif"), Some(Avif));
+        assert!(!Avif.is_input() && Webp.is_input());
     }
 }

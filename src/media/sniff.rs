@@ -116,10 +116,12 @@ fn is_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
 }
 
-/// WebP (RIFF), ZIP or docx (`word_entry`: an entry under `word/`), and tar.
+/// WebP (RIFF), AVIF (ISO-BMFF), ZIP or docx (`word_entry`: an entry under `word/`), and tar.
 fn container(b: &[u8], word_entry: bool) -> Option<FileType> {
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
         Some(FileType::Webp)
+    } else if is_avif(b) {
+        Some(FileType::Avif)
     } else if is_zip(b) {
         Some(if word_entry {
             FileType::Docx
@@ -131,6 +133,21 @@ fn container(b: &[u8], word_entry: bool) -> Option<FileType> {
     } else {
         None
     }
+}
+
+/// An ISO-BMFF `ftyp` box whose major or one of whose compatible brands is `avif` (a
+/// still image) or `avis` (a sequence).
+fn is_avif(b: &[u8]) -> bool {
+    if b.get(4..8) != Some(b"ftyp") {
+        return false;
+    }
+    let size = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    // The major brand at 8, its version at 12, compatible brands from 16 to the box's end.
+    let major = b.get(8..12).unwrap_or_default();
+    let compatible = b.get(16..size.min(b.len())).unwrap_or_default();
+    std::iter::once(major)
+        .chain(compatible.chunks_exact(4))
+        .any(|brand| brand == b"avif" || brand == b"avis")
 }
 
 /// The first bytes of the text after a BOM at the very start and any leading whitespace,
@@ -406,6 +423,9 @@ mod tests {
             (b"GIF89a\x01\0\x01\0".to_vec(), Detected::File(Gif)),
             (b"GIF87a\x01\0\x01\0".to_vec(), Detected::File(Gif)),
             (b"RIFF\x1a\0\0\0WEBPVP8L".to_vec(), Detected::File(Webp)),
+            (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf".to_vec(), Detected::File(Avif)),
+            (b"\0\0\0\x18ftypmif1\0\0\0\0mif1avis".to_vec(), Detected::File(Avif)),
+            (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(), Detected::Unrecognised),
             (b"%PDF-1.4\n".to_vec(), Detected::File(Pdf)),
             (padded(700, b"%PDF-1.7"), Detected::File(Pdf)),
             (padded(1100, b"%PDF-1.7"), Detected::Unrecognised),

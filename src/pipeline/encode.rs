@@ -1,5 +1,6 @@
-//! Encoders: JPEG by jpegli or mozjpeg, WebP by libwebp, PNG by the `png` crate with fast
-//! compression and adaptive filtering. None of them writes metadata.
+//! Encoders: JPEG by jpegli or mozjpeg, WebP by libwebp, AVIF by rav1e (through `ravif`),
+//! PNG by the `png` crate with fast compression and adaptive filtering. None of them writes
+//! metadata.
 //!
 //! JPEG has three efforts, chosen by bytes at equal SSIMULACRA2 against libjpeg-turbo
 //! (medians of 4 photos; BENCHMARKS.md, `benches/jpeg_bytes.py`):
@@ -29,7 +30,33 @@ pub enum Effort {
     Perceptual,
 }
 
-/// Encodes `pixels` as `format` (JPEG, PNG or WebP) at `quality` (1-100; PNG ignores it).
+/// rav1e's speed for AVIF (1 slowest and smallest, 10 fastest), chosen by bytes at equal
+/// SSIMULACRA2 against WebP and by encode time (`benches/avif_bytes.py`, BENCHMARKS.md): at
+/// 256 px, 9 gives 0.69x WebP's bytes for about 8x its encode time; 8 gives 0.56x for 15x;
+/// 10 gives 0.89x.
+pub const AVIF_SPEED: u8 = 9;
+
+/// AVIF quality for a WebP-scale quality, from the same measurement: the AVIF quality that
+/// reaches the SSIMULACRA2 score libwebp reaches at 60 and at 90 (means of 4 photos at
+/// speed 9), joined to the ends of the scale. `variant_quality` keeps one meaning across
+/// formats this way.
+const AVIF_QUALITY: [(u8, u8); 4] = [(1, 1), (60, 52), (90, 73), (100, 100)];
+
+/// [`AVIF_QUALITY`], interpolated.
+fn avif_quality(quality: u8) -> u8 {
+    let quality = quality.clamp(1, 100);
+    let upper = AVIF_QUALITY
+        .iter()
+        .position(|&(webp, _)| webp >= quality)
+        .unwrap_or(AVIF_QUALITY.len() - 1)
+        .max(1);
+    let ((x0, y0), (x1, y1)) = (AVIF_QUALITY[upper - 1], AVIF_QUALITY[upper]);
+    let t = f32::from(quality - x0) / f32::from(x1 - x0);
+    (f32::from(y0) + t * (f32::from(y1) - f32::from(y0))).round() as u8
+}
+
+/// Encodes `pixels` as `format` (JPEG, PNG, WebP or AVIF) at `quality` (1-100; PNG ignores
+/// it).
 pub fn encode(
     pixels: &Pixels,
     format: FileType,
@@ -39,8 +66,37 @@ pub fn encode(
     match format {
         FileType::Jpeg => encode_jpeg(pixels, quality, effort),
         FileType::Webp => Ok(encode_webp(pixels, quality)),
+        FileType::Avif => encode_avif(pixels, avif_quality(quality), AVIF_SPEED),
         _ => encode_png(pixels),
     }
+}
+
+/// AVIF at ravif's `quality` (1-100, not WebP's scale: see [`AVIF_QUALITY`]) and rav1e
+/// `speed` (1-10), on the calling thread: the processing pool runs one job per core, so a
+/// job gets one.
+pub fn encode_avif(pixels: &Pixels, quality: u8, speed: u8) -> Result<Vec<u8>, PipelineError> {
+    use ravif::{Img, RGB8, RGBA8};
+    let quality = f32::from(quality.clamp(1, 100));
+    let encoder = ravif::Encoder::new()
+        .with_quality(quality)
+        .with_alpha_quality(quality)
+        .with_speed(speed.clamp(1, 10))
+        .with_num_threads(Some(1));
+    let (width, height) = (pixels.width as usize, pixels.height as usize);
+    let encoded = if pixels.has_alpha() {
+        let rgba: Vec<RGBA8> = (pixels.data.chunks_exact(4))
+            .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
+            .collect();
+        encoder.encode_rgba(Img::new(&rgba[..], width, height))
+    } else {
+        let rgb: Vec<RGB8> = (pixels.data.chunks_exact(3))
+            .map(|p| RGB8::new(p[0], p[1], p[2]))
+            .collect();
+        encoder.encode_rgb(Img::new(&rgb[..], width, height))
+    };
+    encoded
+        .map(|image| image.avif_file)
+        .map_err(|e| PipelineError::Encode(format!("AVIF: {e}")))
 }
 
 fn encode_jpeg(pixels: &Pixels, quality: u8, effort: Effort) -> Result<Vec<u8>, PipelineError> {
@@ -130,4 +186,18 @@ fn flatten_alpha(pixels: &Pixels) -> std::borrow::Cow<'_, [u8]> {
         .flat_map(|p| [blend(p[0], p[3]), blend(p[1], p[3]), blend(p[2], p[3])])
         .collect::<Vec<u8>>()
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avif_quality_follows_the_measured_points_and_keeps_the_ends() {
+        let mapped: Vec<u8> = [0, 1, 30, 60, 75, 80, 90, 95, 100, 255]
+            .into_iter()
+            .map(avif_quality)
+            .collect();
+        assert_eq!(mapped, [1, 1, 26, 52, 63, 66, 73, 87, 100, 100]);
+    }
 }

@@ -22,6 +22,7 @@ pub enum FormatPolicy {
 #[serde(rename_all = "lowercase")]
 pub enum VariantFormat {
     Webp,
+    Avif,
     Jpeg,
     Png,
     Auto,
@@ -31,6 +32,7 @@ impl VariantFormat {
     pub fn resolve(self, transparent: bool) -> FileType {
         match self {
             VariantFormat::Webp => FileType::Webp,
+            VariantFormat::Avif => FileType::Avif,
             VariantFormat::Jpeg => FileType::Jpeg,
             VariantFormat::Png => FileType::Png,
             VariantFormat::Auto if transparent => FileType::Png,

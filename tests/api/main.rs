@@ -2,6 +2,7 @@
 //! tested; what they share is in `helpers/`.
 
 mod auth;
+mod avif;
 mod bot_upload;
 mod cdn;
 mod chunked;
@@ -31,6 +32,8 @@ mod ops_metrics;
 mod ops_openapi;
 mod ops_prometheus;
 mod ops_shutdown;
+#[path = "../support/pillow.rs"]
+mod pillow;
 mod pipeline;
 #[path = "../support/python.rs"]
 mod python;

@@ -21,11 +21,30 @@ pub fn python_with(env_var: &str, venv: &str, requirements: &str, probe: &str) -
             .is_ok_and(|s| s.success())
     };
     if !ready(&python) {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+        // Tests run as separate processes, so several may get here at once: each builds
+        // its own environment and renames it into place, and the first rename wins. A
+        // virtual environment's Python finds its packages relative to itself, so the
+        // moved one works; its scripts' shebangs would not, so pip is run as a module.
+        let building = venv.with_extension(format!("building-{}", std::process::id()));
+        run(Command::new("python3").args(["-m", "venv"]).arg(&building));
         let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join(requirements);
-        run(Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "-r"])
-            .arg(requirements));
+        run(Command::new(building.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet", "-r"])
+            .arg(&requirements));
+        if std::fs::rename(&building, &venv).is_err() {
+            if !ready(&python) {
+                // What is there was left half-made by an interrupted run.
+                let _ = std::fs::remove_dir_all(&venv);
+                let _ = std::fs::rename(&building, &venv);
+            }
+            let _ = std::fs::remove_dir_all(&building);
+        }
+        assert!(
+            ready(&python),
+            "{} lacks what {} lists",
+            venv.display(),
+            requirements.display()
+        );
     }
     python
 }

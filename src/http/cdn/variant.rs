@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::object::respond;
 use super::{cache_of, find};
 use crate::catalog::ObjectRecord;
-use crate::cdn::{FormatChoice, Hot, VariantRequest};
+use crate::cdn::{FormatChoice, Hot, VariantRequest, negotiate};
 use crate::error::ApiError;
 use crate::ingest::VariantSpec;
 use crate::media::FileType;
@@ -44,8 +44,14 @@ pub async fn serve(
     let (format, negotiated) = match variant.format {
         FormatChoice::Exactly(format) => (format, false),
         FormatChoice::Stored => (encodable(stored), false),
-        FormatChoice::Negotiated if accepts_webp(req) => (FileType::Webp, true),
-        FormatChoice::Negotiated => (encodable(stored), true),
+        FormatChoice::Negotiated => {
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            let chosen = negotiate(accept, &state.settings.cdn.auto_formats);
+            (chosen.unwrap_or_else(|| encodable(stored)), true)
+        }
     };
     let key = variant.key(&state.settings.imagex.service_id, format);
     let (hot, cache) = match find(state, &key).await? {
@@ -79,13 +85,6 @@ fn encodable(stored: FileType) -> FileType {
     } else {
         stored
     }
-}
-
-fn accepts_webp(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("image/webp"))
 }
 
 async fn make(

@@ -181,6 +181,22 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Uploads the fixture `name` as `biz` and answers the original's URI.
+    pub async fn uploaded(&self, key: &str, name: &str, biz: i64) -> String {
+        let ext = name.rsplit('.').next().expect("ext");
+        let response = self.upload_file(key, ext, biz, &fixture(name)).await;
+        let body: Value = response.json().await.expect("json");
+        body["data"]["upload_uri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
+    /// The URL of `template` (`resize:64:64.webp`) applied to the object `uri`.
+    pub fn variant_url(&self, uri: &str, template: &str) -> String {
+        format!("{}/{uri}~tplv-imgate-{template}", self.public_base)
+    }
+
     /// `POST /api/bot/upload_file` with a JSON body, authorised by `key` if given.
     pub async fn upload_json(&self, key: Option<&str>, body: &Value) -> reqwest::Response {
         let mut request = self

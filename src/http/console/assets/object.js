@@ -6,7 +6,7 @@ import {confirmDialog, copy, h, notice, replace} from './dom.js';
 import {bytes, date, pixels} from './format.js';
 import {fileName} from './library.js';
 
-const FORMATS = ['webp', 'jpeg', 'png', 'image', 'auto'];
+const FORMATS = ['webp', 'avif', 'jpeg', 'png', 'image', 'auto'];
 
 export async function render(main, ctx, uri) {
   const {object, variants} = await api(`/api/objects/${encodeURI(uri)}`);

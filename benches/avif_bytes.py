@@ -1,0 +1,128 @@
+"""AVIF variant bytes at equal perceptual quality (SSIMULACRA2) against WebP, per rav1e
+speed, in one run.
+
+For each photograph (fixtures/photos/*.jpg from fixtures/fetch_photos.sh, and the 12 MP
+fixture), the source fitted within 256 px by Pillow (LANCZOS) is the lossless reference.
+imgate's WebP at each --webp-quality sets the SSIMULACRA2 score to reach; at each rav1e
+speed, imgate's AVIF gets the lowest quality reaching that score (binary search), and its
+bytes and encode time are compared with the WebP's. Encode times are the best of 3 in
+process (target/<profile>/examples/pipeline_tasks). The targets: bytes <= 0.75x WebP's at
+the service's speed, and a first hit within 3x WebP's (`benches/first_hit.py` measures
+that end to end).
+
+    pip install -r benches/requirements.txt     # Pillow (reads AVIF), numpy, ssimulacra2
+    bash fixtures/fetch_photos.sh               # real photographs
+    python3 benches/avif_bytes.py [--release] [--speeds 4,6,8,10] [--webp-quality 80]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+from ssimulacra2 import compute_ssimulacra2
+
+SIZE = 256
+TARGET = 0.75
+
+
+def build(release: bool) -> Path:
+    profile = ["--release"] if release else []
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--locked", *profile, "--example", "pipeline_tasks"],
+        check=True,
+    )
+    return Path("target") / ("release" if release else "debug") / "examples" / "pipeline_tasks"
+
+
+def encode(helper: Path, png: Path, fmt: str, quality: int, option: str | None, tmp: Path):
+    """imgate's encode of `png`: (bytes, seconds, SSIMULACRA2 against `png`)."""
+    out = tmp / f"{fmt}-{option}-q{quality}.{fmt}"
+    extra = [option] if option else []
+    line = subprocess.run(
+        [str(helper), "encode", str(png), fmt, str(quality), str(out), *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # ssimulacra2 reads through Pillow, which decodes AVIF since Pillow 11.
+    score = float(compute_ssimulacra2(str(png), str(out)))
+    return out.read_bytes(), json.loads(line)["seconds"], score
+
+
+def lowest_quality(helper, png, speed, goal, tmp):
+    """The lowest AVIF quality whose score reaches `goal`: (quality, bytes, score, seconds)."""
+    tried = {}
+
+    def reaches(q: int) -> bool:
+        if q not in tried:
+            tried[q] = encode(helper, png, "avif", q, str(speed), tmp)
+        return tried[q][2] >= goal
+
+    lo, hi = 1, 100
+    if not reaches(hi):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if reaches(mid) else (mid + 1, hi)
+    data, seconds, score = tried[lo]
+    return lo, data, score, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--release", action="store_true", help="time a release build")
+    parser.add_argument("--speeds", default="4,6,8,10", help="rav1e speeds, comma-separated")
+    parser.add_argument("--webp-quality", default="80", help="WebP qualities, comma-separated")
+    parser.add_argument("sources", nargs="*", type=Path)
+    args = parser.parse_args()
+    sources = args.sources or sorted(Path("fixtures/photos").glob("*.jpg")) + [
+        Path("fixtures/images/photo-12mp.jpg")
+    ]
+    helper = build(args.release)
+    speeds = [int(s) for s in args.speeds.split(",")]
+    ratios: dict[tuple[int, int], list[float]] = {}
+    times: dict[tuple[int, int], list[float]] = {}
+    qualities: dict[tuple[int, int], list[int]] = {}
+    print(f"{'source':<16} {'webp q':>6} {'speed':>5} {'avif q':>6} {'bytes':>7} {'webp':>7}"
+          f" {'ratio':>6} {'score':>6} {'goal':>6} {'ms':>6} {'webp ms':>7}")
+    for source in sources:
+        with tempfile.TemporaryDirectory(prefix="imgate-avif-") as name:
+            tmp = Path(name)
+            image = Image.open(source).convert("RGB")
+            image.thumbnail((SIZE, SIZE), Image.Resampling.LANCZOS)
+            png = tmp / "reference.png"
+            image.save(png)
+            for webp_quality in (int(q) for q in args.webp_quality.split(",")):
+                webp, webp_seconds, goal = encode(helper, png, "webp", webp_quality, None, tmp)
+                for speed in speeds:
+                    found = lowest_quality(helper, png, speed, goal, tmp)
+                    if found is None:
+                        print(f"{source.name:<16} {webp_quality:>6} {speed:>5} never reaches"
+                              f" {goal:.2f}")
+                        continue
+                    q, data, score, seconds = found
+                    ratio = len(data) / len(webp)
+                    key = (webp_quality, speed)
+                    ratios.setdefault(key, []).append(ratio)
+                    times.setdefault(key, []).append(seconds / webp_seconds)
+                    qualities.setdefault(key, []).append(q)
+                    print(f"{source.name:<16} {webp_quality:>6} {speed:>5} {q:>6} {len(data):>7}"
+                          f" {len(webp):>7} {ratio:>5.2f}x {score:>6.2f} {goal:>6.2f}"
+                          f" {seconds * 1000:>6.1f} {webp_seconds * 1000:>7.2f}")
+    print(f"\nmedian over {len(sources)} sources, {SIZE} px: AVIF/WebP bytes at equal SSIMULACRA2"
+          f" (target <= {TARGET}), encode time AVIF/WebP, the AVIF quality that reached it")
+    for (webp_quality, speed), values in sorted(ratios.items()):
+        key = (webp_quality, speed)
+        print(f"  webp q{webp_quality:<3} speed {speed:>2}  bytes {statistics.median(values):.2f}x"
+              f"  time {statistics.median(times[key]):5.1f}x"
+              f"  avif q {statistics.median(qualities[key]):.0f}")
+
+
+if __name__ == "__main__":
+    main()
