@@ -5,7 +5,8 @@ For each photograph (fixtures/photos/*.jpg from fixtures/fetch_photos.sh, and th
 fixture), the source fitted within 256 px by Pillow (LANCZOS) is the lossless reference.
 imgate's WebP at each --webp-quality sets the SSIMULACRA2 score to reach; at each rav1e
 speed, imgate's AVIF gets the lowest quality reaching that score (binary search), and its
-bytes and encode time are compared with the WebP's. Encode times are the best of 3 in
+bytes and encode time are compared with the WebP's. Then the service's own AVIF (its speed,
+and its quality mapped from the WebP quality) is set beside the WebP. Encode times are the best of 3 in
 process (target/<profile>/examples/pipeline_tasks). The targets: bytes <= 0.75x WebP's at
 the service's speed, and a first hit within 3x WebP's (`benches/first_hit.py` measures
 that end to end).
@@ -89,6 +90,7 @@ def main() -> None:
     ratios: dict[tuple[int, int], list[float]] = {}
     times: dict[tuple[int, int], list[float]] = {}
     qualities: dict[tuple[int, int], list[int]] = {}
+    service: dict[int, list[tuple[float, float]]] = {}
     print(f"{'source':<16} {'webp q':>6} {'speed':>5} {'avif q':>6} {'bytes':>7} {'webp':>7}"
           f" {'ratio':>6} {'score':>6} {'goal':>6} {'ms':>6} {'webp ms':>7}")
     for source in sources:
@@ -100,6 +102,8 @@ def main() -> None:
             image.save(png)
             for webp_quality in (int(q) for q in args.webp_quality.split(",")):
                 webp, webp_seconds, goal = encode(helper, png, "webp", webp_quality, None, tmp)
+                avif, _, score = encode(helper, png, "avif", webp_quality, None, tmp)
+                service.setdefault(webp_quality, []).append((len(avif) / len(webp), score - goal))
                 for speed in speeds:
                     found = lowest_quality(helper, png, speed, goal, tmp)
                     if found is None:
@@ -122,6 +126,12 @@ def main() -> None:
         print(f"  webp q{webp_quality:<3} speed {speed:>2}  bytes {statistics.median(values):.2f}x"
               f"  time {statistics.median(times[key]):5.1f}x"
               f"  avif q {statistics.median(qualities[key]):.0f}")
+    print("\nthe service's AVIF at variant_quality q against WebP at q (median; per source):")
+    for webp_quality, pairs in sorted(service.items()):
+        ratios_ = ", ".join(f"{r:.2f}" for r, _ in pairs)
+        deltas = ", ".join(f"{d:+.1f}" for _, d in pairs)
+        print(f"  q{webp_quality:<3} bytes {statistics.median(r for r, _ in pairs):.2f}x ({ratios_})"
+              f"  SSIMULACRA2 {statistics.median(d for _, d in pairs):+.1f} ({deltas})")
 
 
 if __name__ == "__main__":

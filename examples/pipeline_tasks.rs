@@ -79,7 +79,8 @@ fn icon(jpeg: &[u8], reps: u32) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Encodes as `format` (`jpeg`, `webp` or `avif`), timing the encode alone: the best of 3
 /// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, or `perceptual`) or
-/// the AVIF speed (1-10, default the service's).
+/// the AVIF speed (1-10), with `quality` on ravif's scale; AVIF without a speed is the
+/// service's encode, its speed and its quality mapped from WebP's scale.
 fn encode(
     png: &str,
     format: &str,
@@ -99,10 +100,13 @@ fn encode(
         "webp" => {
             Box::new(move || pipeline::encode(&pixels, FileType::Webp, quality, Effort::Fast))
         }
-        "avif" => {
-            let speed = option.map_or(Ok(pipeline::AVIF_SPEED), |s| s.parse())?;
-            Box::new(move || pipeline::encode_avif(&pixels, quality, speed))
-        }
+        "avif" => match option {
+            Some(speed) => {
+                let speed = speed.parse()?;
+                Box::new(move || pipeline::encode_avif(&pixels, quality, speed))
+            }
+            None => Box::new(move || pipeline::encode(&pixels, FileType::Avif, quality, Effort::Fast)),
+        },
         other => return Err(format!("unknown format {other}").into()),
     };
     let mut best = f64::MAX;
