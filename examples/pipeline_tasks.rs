@@ -105,7 +105,9 @@ fn encode(
                 let speed = speed.parse()?;
                 Box::new(move || pipeline::encode_avif(&pixels, quality, speed))
             }
-            None => Box::new(move || pipeline::encode(&pixels, FileType::Avif, quality, Effort::Fast)),
+            None => {
+                Box::new(move || pipeline::encode(&pixels, FileType::Avif, quality, Effort::Fast))
+            }
         },
         other => return Err(format!("unknown format {other}").into()),
     };
