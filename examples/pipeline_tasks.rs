@@ -5,7 +5,7 @@
 //! pipeline_tasks thumb JPEG SIZE REPS        12 MP JPEG -> SIZE px WebP q80, one thread
 //! pipeline_tasks icon JPEG REPS              the icon profile: original plus its variants
 //! pipeline_tasks encode PNG FORMAT QUALITY OUT [OPTION]  encode, timed: FORMAT jpeg (OPTION
-//!                                            the effort), webp, or avif (OPTION the speed)
+//!                                            the effort), webp (the method) or avif (the speed)
 //! pipeline_tasks throughput JPEG THREADS JOBS icon profile jobs on a pool of THREADS
 //! ```
 
@@ -78,8 +78,9 @@ fn icon(jpeg: &[u8], reps: u32) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Encodes as `format` (`jpeg`, `webp` or `avif`), timing the encode alone: the best of 3
-/// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, or `perceptual`) or
-/// the AVIF speed (1-10), with `quality` on ravif's scale; AVIF without a speed is the
+/// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, or `perceptual`), the
+/// WebP method (0-6, default the service's), or the AVIF speed (1-10), with `quality` on
+/// ravif's scale; AVIF without a speed is the
 /// service's encode, its speed and its quality mapped from WebP's scale.
 fn encode(
     png: &str,
@@ -98,7 +99,8 @@ fn encode(
             Box::new(move || pipeline::encode(&pixels, FileType::Jpeg, quality, effort))
         }
         "webp" => {
-            Box::new(move || pipeline::encode(&pixels, FileType::Webp, quality, Effort::Fast))
+            let method = option.map_or(Ok(pipeline::WEBP_METHOD), |m| m.parse())?;
+            Box::new(move || pipeline::encode_webp(&pixels, quality, method))
         }
         "avif" => match option {
             Some(speed) => {

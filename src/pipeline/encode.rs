@@ -5,7 +5,7 @@
 //! JPEG has three efforts, chosen by bytes at equal SSIMULACRA2 against libjpeg-turbo
 //! (medians of 4 photos; BENCHMARKS.md, `benches/jpeg_bytes.py`):
 //! - `Perceptual` is jpegli (libjxl's JPEG encoder: adaptive quantisation, full-resolution
-//!   chroma): 0.92x libjpeg-turbo's bytes for 3-5x its encode time;
+//!   chroma, progressive scans): 0.90x libjpeg-turbo's bytes for 6-7x its encode time;
 //! - `Smallest` is mozjpeg with trellis quantisation, optimised progressive scans and
 //!   MS-SSIM-tuned tables: 0.90-0.91x, for 25-50x;
 //! - `Fast` is mozjpeg's baseline with optimised Huffman tables: 0.99x, for 2-3x.
@@ -31,7 +31,7 @@ pub enum Effort {
 }
 
 /// rav1e's speed for AVIF (1 slowest and smallest, 10 fastest), chosen by bytes at equal
-/// SSIMULACRA2 against WebP and by encode time (`benches/avif_bytes.py`, BENCHMARKS.md): at
+/// SSIMULACRA2 against WebP and by encode time (`benches/variant_bytes.py`, BENCHMARKS.md): at
 /// 256 px, 9 gives 0.69x WebP's bytes for about 8x its encode time; 8 gives 0.56x for 15x;
 /// 10 gives 0.89x.
 pub const AVIF_SPEED: u8 = 9;
@@ -65,7 +65,7 @@ pub fn encode(
 ) -> Result<Vec<u8>, PipelineError> {
     match format {
         FileType::Jpeg => encode_jpeg(pixels, quality, effort),
-        FileType::Webp => Ok(encode_webp(pixels, quality)),
+        FileType::Webp => encode_webp(pixels, quality, WEBP_METHOD),
         FileType::Avif => encode_avif(pixels, avif_quality(quality), AVIF_SPEED),
         _ => encode_png(pixels),
     }
@@ -138,25 +138,39 @@ fn mozjpeg(
     started.finish()
 }
 
-/// jpegli at its defaults: adaptive quantisation, chroma at full resolution (subsampled
-/// chroma needed quality 90 to reach the same SSIMULACRA2, and 1.18x the bytes).
+/// jpegli at its defaults, adaptive quantisation and chroma at full resolution (subsampled
+/// chroma needed quality 90 to reach the same SSIMULACRA2, and 1.18x the bytes), with
+/// progressive scans (0.92x to 0.90x of libjpeg-turbo's bytes, for about 1.5x the time).
 fn jpegli(rgb: &[u8], width: usize, height: usize, quality: u8) -> std::io::Result<Vec<u8>> {
     let mut compress = jpegli::Compress::new(jpegli::ColorSpace::JCS_RGB);
     compress.set_size(width, height);
     compress.set_quality(f32::from(quality));
     compress.set_optimize_coding(true);
+    compress.set_progressive_mode();
     let mut started = compress.start_compress(Vec::new())?;
     started.write_scanlines(rgb)?;
     started.finish()
 }
 
-fn encode_webp(pixels: &Pixels, quality: u8) -> Vec<u8> {
+/// libwebp's method (0 fastest, 6 smallest) for lossy WebP.
+pub const WEBP_METHOD: u8 = 4;
+
+/// Lossy WebP at `quality` (0-100) and libwebp `method` (0-6), alpha compressed lossily.
+pub fn encode_webp(pixels: &Pixels, quality: u8, method: u8) -> Result<Vec<u8>, PipelineError> {
     let encoder = if pixels.has_alpha() {
         webp::Encoder::from_rgba(&pixels.data, pixels.width, pixels.height)
     } else {
         webp::Encoder::from_rgb(&pixels.data, pixels.width, pixels.height)
     };
-    encoder.encode(f32::from(quality)).to_vec()
+    let mut config = webp::WebPConfig::new()
+        .map_err(|()| PipelineError::Encode("WebP: libwebp's version does not match".into()))?;
+    config.quality = f32::from(quality.min(100));
+    config.method = i32::from(method.min(6));
+    config.alpha_compression = 1;
+    encoder
+        .encode_advanced(&config)
+        .map(|memory| memory.to_vec())
+        .map_err(|e| PipelineError::Encode(format!("WebP: {e:?}")))
 }
 
 fn encode_png(pixels: &Pixels) -> Result<Vec<u8>, PipelineError> {

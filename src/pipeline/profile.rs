@@ -85,7 +85,7 @@ impl Profile {
             max_bytes: 10 * 1024 * 1024,
             format: FormatPolicy::Keep,
             quality: 85,
-            jpeg_effort: Effort::Smallest,
+            jpeg_effort: Effort::Perceptual,
             variants: Vec::new(),
             variant_formats: vec![VariantFormat::Webp, VariantFormat::Auto],
             variant_quality: 80,

@@ -1,19 +1,19 @@
-"""AVIF variant bytes at equal perceptual quality (SSIMULACRA2) against WebP, per rav1e
-speed, in one run.
+"""Variant bytes at equal perceptual quality (SSIMULACRA2) against the service's WebP, in
+one run: AVIF per rav1e speed, and WebP per libwebp method.
 
 For each photograph (fixtures/photos/*.jpg from fixtures/fetch_photos.sh, and the 12 MP
 fixture), the source fitted within 256 px by Pillow (LANCZOS) is the lossless reference.
-imgate's WebP at each --webp-quality sets the SSIMULACRA2 score to reach; at each rav1e
-speed, imgate's AVIF gets the lowest quality reaching that score (binary search), and its
-bytes and encode time are compared with the WebP's. Then the service's own AVIF (its speed,
-and its quality mapped from the WebP quality) is set beside the WebP. Encode times are the best of 3 in
-process (target/<profile>/examples/pipeline_tasks). The targets: bytes <= 0.75x WebP's at
-the service's speed, and a first hit within 3x WebP's (`benches/first_hit.py` measures
-that end to end).
+imgate's WebP (the service's method) at each --webp-quality sets the SSIMULACRA2 score to
+reach; each candidate (`avif:SPEED`, `webp:METHOD`) gets the lowest quality reaching that
+score (binary search), and its bytes and encode time are compared with the WebP's. Then the
+service's own AVIF (its speed, and its quality mapped from the WebP quality) is set beside
+the WebP. Encode times are the best of 3 in process (target/<profile>/examples/
+pipeline_tasks). The AVIF targets: bytes <= 0.75x WebP's at the service's speed, and a
+first hit within 3x WebP's (`benches/first_hit.py` measures that end to end).
 
     pip install -r benches/requirements.txt     # Pillow (reads AVIF), numpy, ssimulacra2
     bash fixtures/fetch_photos.sh               # real photographs
-    python3 benches/avif_bytes.py [--release] [--speeds 4,6,8,10] [--webp-quality 80]
+    python3 benches/variant_bytes.py [--release] [--candidates avif:9,webp:3] [--webp-quality 80]
 """
 
 from __future__ import annotations
@@ -56,13 +56,15 @@ def encode(helper: Path, png: Path, fmt: str, quality: int, option: str | None, 
     return out.read_bytes(), json.loads(line)["seconds"], score
 
 
-def lowest_quality(helper, png, speed, goal, tmp):
-    """The lowest AVIF quality whose score reaches `goal`: (quality, bytes, score, seconds)."""
+def lowest_quality(helper, png, candidate, goal, tmp):
+    """The lowest quality at which `candidate` (`FORMAT:OPTION`) reaches `goal`:
+    (quality, bytes, score, seconds)."""
+    fmt, option = candidate.split(":")
     tried = {}
 
     def reaches(q: int) -> bool:
         if q not in tried:
-            tried[q] = encode(helper, png, "avif", q, str(speed), tmp)
+            tried[q] = encode(helper, png, fmt, q, option, tmp)
         return tried[q][2] >= goal
 
     lo, hi = 1, 100
@@ -78,7 +80,8 @@ def lowest_quality(helper, png, speed, goal, tmp):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--release", action="store_true", help="time a release build")
-    parser.add_argument("--speeds", default="4,6,8,10", help="rav1e speeds, comma-separated")
+    parser.add_argument("--candidates", default="avif:8,avif:9,avif:10,webp:2,webp:3",
+                        help="FORMAT:OPTION, comma-separated: avif:SPEED, webp:METHOD")
     parser.add_argument("--webp-quality", default="80", help="WebP qualities, comma-separated")
     parser.add_argument("sources", nargs="*", type=Path)
     args = parser.parse_args()
@@ -86,12 +89,12 @@ def main() -> None:
         Path("fixtures/images/photo-12mp.jpg")
     ]
     helper = build(args.release)
-    speeds = [int(s) for s in args.speeds.split(",")]
-    ratios: dict[tuple[int, int], list[float]] = {}
-    times: dict[tuple[int, int], list[float]] = {}
-    qualities: dict[tuple[int, int], list[int]] = {}
+    candidates = args.candidates.split(",")
+    ratios: dict[tuple[int, str], list[float]] = {}
+    times: dict[tuple[int, str], list[float]] = {}
+    qualities: dict[tuple[int, str], list[int]] = {}
     service: dict[int, list[tuple[float, float]]] = {}
-    print(f"{'source':<16} {'webp q':>6} {'speed':>5} {'avif q':>6} {'bytes':>7} {'webp':>7}"
+    print(f"{'source':<16} {'webp q':>6} {'candidate':>9} {'q':>3} {'bytes':>7} {'webp':>7}"
           f" {'ratio':>6} {'score':>6} {'goal':>6} {'ms':>6} {'webp ms':>7}")
     for source in sources:
         with tempfile.TemporaryDirectory(prefix="imgate-avif-") as name:
@@ -104,28 +107,29 @@ def main() -> None:
                 webp, webp_seconds, goal = encode(helper, png, "webp", webp_quality, None, tmp)
                 avif, _, score = encode(helper, png, "avif", webp_quality, None, tmp)
                 service.setdefault(webp_quality, []).append((len(avif) / len(webp), score - goal))
-                for speed in speeds:
-                    found = lowest_quality(helper, png, speed, goal, tmp)
+                for candidate in candidates:
+                    found = lowest_quality(helper, png, candidate, goal, tmp)
                     if found is None:
-                        print(f"{source.name:<16} {webp_quality:>6} {speed:>5} never reaches"
+                        print(f"{source.name:<16} {webp_quality:>6} {candidate:>9} never reaches"
                               f" {goal:.2f}")
                         continue
                     q, data, score, seconds = found
                     ratio = len(data) / len(webp)
-                    key = (webp_quality, speed)
+                    key = (webp_quality, candidate)
                     ratios.setdefault(key, []).append(ratio)
                     times.setdefault(key, []).append(seconds / webp_seconds)
                     qualities.setdefault(key, []).append(q)
-                    print(f"{source.name:<16} {webp_quality:>6} {speed:>5} {q:>6} {len(data):>7}"
+                    print(f"{source.name:<16} {webp_quality:>6} {candidate:>9} {q:>3} {len(data):>7}"
                           f" {len(webp):>7} {ratio:>5.2f}x {score:>6.2f} {goal:>6.2f}"
                           f" {seconds * 1000:>6.1f} {webp_seconds * 1000:>7.2f}")
-    print(f"\nmedian over {len(sources)} sources, {SIZE} px: AVIF/WebP bytes at equal SSIMULACRA2"
-          f" (target <= {TARGET}), encode time AVIF/WebP, the AVIF quality that reached it")
-    for (webp_quality, speed), values in sorted(ratios.items()):
-        key = (webp_quality, speed)
-        print(f"  webp q{webp_quality:<3} speed {speed:>2}  bytes {statistics.median(values):.2f}x"
+    print(f"\nmedian over {len(sources)} sources, {SIZE} px: candidate/WebP bytes at equal"
+          f" SSIMULACRA2 (AVIF target <= {TARGET}), encode time candidate/WebP, the quality"
+          " that reached it")
+    for (webp_quality, candidate), values in sorted(ratios.items()):
+        key = (webp_quality, candidate)
+        print(f"  webp q{webp_quality:<3} {candidate:<8} bytes {statistics.median(values):.2f}x"
               f"  time {statistics.median(times[key]):5.1f}x"
-              f"  avif q {statistics.median(qualities[key]):.0f}")
+              f"  q {statistics.median(qualities[key]):.0f}")
     print("\nthe service's AVIF at variant_quality q against WebP at q (median; per source):")
     for webp_quality, pairs in sorted(service.items()):
         ratios_ = ", ".join(f"{r:.2f}" for r, _ in pairs)
