@@ -5,8 +5,8 @@ For each photograph (fixtures/photos/*.jpg from fixtures/fetch_photos.sh, and th
 fixture) and each profile's size (icon: fit within 1024 px; image: fit within 1600x1200),
 the source fitted by Pillow (LANCZOS) is the lossless reference. libjpeg-turbo (Pillow) at
 quality 80 sets the SSIMULACRA2 score to reach; each imgate JPEG effort (`fast`,
-`smallest`, `perceptual`) gets the lowest quality reaching that score (binary search), and
-its bytes are compared with libjpeg-turbo's. Encode times are the best of 3 in process
+`smallest`, `perceptual`, `perceptual-progressive`) gets the lowest quality reaching that
+score (binary search), and its bytes are compared with libjpeg-turbo's. Encode times are the best of 3 in process
 (imgate's from target/<profile>/examples/pipeline_tasks, the C encoder either way).
 
     pip install -r benches/requirements.txt     # Pillow, numpy, scipy, ssimulacra2
@@ -28,7 +28,7 @@ from pathlib import Path
 from PIL import Image
 from ssimulacra2 import compute_ssimulacra2
 
-EFFORTS = ["fast", "smallest", "perceptual"]
+EFFORTS = ["fast", "smallest", "perceptual", "perceptual-progressive"]
 PROFILES = {"icon": (1024, 1024), "image": (1600, 1200)}
 TARGET = 0.85
 

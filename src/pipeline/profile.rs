@@ -52,7 +52,8 @@ pub struct Profile {
     pub format: FormatPolicy,
     /// Highest quality (1-100) for lossy output; the size target may lower it.
     pub quality: u8,
-    /// JPEG effort for originals: `perceptual` (jpegli), `smallest` (mozjpeg's trellis) or
+    /// JPEG effort for originals: `perceptual-progressive` or `perceptual` (jpegli, with
+    /// progressive scans or without), `smallest` (mozjpeg's trellis) or
     /// `fast` (libjpeg-turbo's size).
     pub jpeg_effort: Effort,
     /// Square variants made at upload time, in pixels (never upscaled).
@@ -85,7 +86,7 @@ impl Profile {
             max_bytes: 10 * 1024 * 1024,
             format: FormatPolicy::Keep,
             quality: 85,
-            jpeg_effort: Effort::Perceptual,
+            jpeg_effort: Effort::PerceptualProgressive,
             variants: Vec::new(),
             variant_formats: vec![VariantFormat::Webp, VariantFormat::Auto],
             variant_quality: 80,
