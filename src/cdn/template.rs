@@ -76,7 +76,10 @@ impl AutoFormat {
 
 /// The first of `order` that `accept` (an `Accept` header) names with a quality above 0.
 /// Wildcards do not count: `image/*` says nothing about which formats a client decodes.
-pub fn negotiate(accept: Option<&str>, order: &[AutoFormat]) -> Option<FileType> {
+pub fn negotiate(
+    accept: Option<&str>,
+    order: impl IntoIterator<Item = AutoFormat>,
+) -> Option<FileType> {
     let accept = accept?;
     let named = |mime: &str| {
         accept.split(',').any(|range| {
@@ -90,8 +93,8 @@ pub fn negotiate(accept: Option<&str>, order: &[AutoFormat]) -> Option<FileType>
         })
     };
     order
-        .iter()
-        .map(|f| f.file_type())
+        .into_iter()
+        .map(AutoFormat::file_type)
         .find(|t| named(t.mime()))
 }
 
@@ -318,7 +321,11 @@ mod tests {
             (None, &[Avif, Webp][..], None),
         ];
         for (accept, order, want) in cases {
-            assert_eq!(negotiate(accept, order), want, "{accept:?} {order:?}");
+            assert_eq!(
+                negotiate(accept, order.iter().copied()),
+                want,
+                "{accept:?} {order:?}"
+            );
         }
     }
 

@@ -20,6 +20,23 @@ pub enum Operation {
     Identity,
 }
 
+impl Operation {
+    /// The most pixels the result can have, made from a `width` x `height` source (unknown
+    /// sides: None). Nothing is upscaled, so it is never more than the source has.
+    pub fn most_pixels(self, width: Option<u32>, height: Option<u32>) -> u64 {
+        let source = match (width, height) {
+            (Some(w), Some(h)) => u64::from(w) * u64::from(h),
+            _ => u64::MAX,
+        };
+        match self {
+            Operation::Fit { width, height } | Operation::Fill { width, height } => {
+                source.min(u64::from(width) * u64::from(height))
+            }
+            Operation::Identity => source,
+        }
+    }
+}
+
 pub fn render(
     bytes: &[u8],
     stored: FileType,
@@ -99,4 +116,30 @@ fn fill(pixels: &Pixels, w: u32, h: u32) -> Pixels {
         (w, h)
     };
     super::resize::cover(pixels, out_w, out_h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_pixels_never_exceed_the_source_or_the_asked_box() {
+        let fit = Operation::Fit {
+            width: 256,
+            height: 256,
+        };
+        let fill = Operation::Fill {
+            width: 4000,
+            height: 10,
+        };
+        assert_eq!(fit.most_pixels(Some(4000), Some(3000)), 65_536);
+        assert_eq!(fit.most_pixels(Some(100), Some(50)), 5_000);
+        assert_eq!(fill.most_pixels(Some(4000), Some(3000)), 40_000);
+        assert_eq!(
+            Operation::Identity.most_pixels(Some(4000), Some(3000)),
+            12_000_000
+        );
+        assert_eq!(Operation::Identity.most_pixels(None, Some(3)), u64::MAX);
+        assert_eq!(fit.most_pixels(None, None), 65_536);
+    }
 }

@@ -118,6 +118,53 @@ async fn auto_answers_the_first_configured_format_the_client_names() {
 }
 
 #[tokio::test]
+async fn avif_stops_at_its_pixel_limit_and_auto_moves_on() {
+    let app = spawn_app_with(|s| s.cdn.avif_max_pixels = 10_000).await;
+    let key = app.upload_key().await;
+    let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
+    let before = app.stored().await;
+    let big = app.variant_url(&uri, "resize:256:256.avif");
+    let response = app.client.get(&big).send().await.expect("get");
+    let msg = assert_error(response, 400, 40000).await;
+    assert!(
+        msg.contains("at most 10000 pixels (cdn.avif_max_pixels)") && msg.contains("65536"),
+        "{msg}"
+    );
+    assert_eq!(app.stored().await, before, "nothing was made");
+
+    let chrome = "image/avif,image/webp,*/*";
+    let auto = get(
+        &app,
+        &app.variant_url(&uri, "resize:256:256.auto"),
+        Some(chrome),
+    )
+    .await;
+    assert_eq!(
+        header(&auto, "content-type"),
+        "image/webp",
+        "the next format"
+    );
+    let small = get(
+        &app,
+        &app.variant_url(&uri, "resize:64:64.auto"),
+        Some(chrome),
+    )
+    .await;
+    assert_eq!(
+        header(&small, "content-type"),
+        "image/avif",
+        "under the limit"
+    );
+    // A 640x480 original: a crop asks for a box larger than the image, and the limit counts
+    // what can come out, which is never more than the original has.
+    let app = spawn_app_with(|s| s.cdn.avif_max_pixels = 640 * 480).await;
+    let key = app.upload_key().await;
+    let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
+    let noop = get(&app, &app.variant_url(&uri, "noop.avif"), None).await;
+    assert_eq!(header(&noop, "content-type"), "image/avif");
+}
+
+#[tokio::test]
 async fn a_profile_may_make_avif_variants_at_upload() {
     let app = spawn_app_with(|s| {
         s.pipeline.icon.variants = vec![128, 64];

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::object::respond;
 use super::{cache_of, find};
 use crate::catalog::ObjectRecord;
-use crate::cdn::{FormatChoice, Hot, VariantRequest, negotiate};
+use crate::cdn::{AutoFormat, FormatChoice, Hot, VariantRequest, negotiate};
 use crate::error::ApiError;
 use crate::ingest::VariantSpec;
 use crate::media::FileType;
@@ -40,19 +40,7 @@ pub async fn serve(
             base.uri
         )));
     }
-    let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
-    let (format, negotiated) = match variant.format {
-        FormatChoice::Exactly(format) => (format, false),
-        FormatChoice::Stored => (encodable(stored), false),
-        FormatChoice::Negotiated => {
-            let accept = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok());
-            let chosen = negotiate(accept, &state.settings.cdn.auto_formats);
-            (chosen.unwrap_or_else(|| encodable(stored)), true)
-        }
-    };
+    let (format, negotiated) = output_format(req, &variant, &base, state)?;
     let key = variant.key(&state.settings.imagex.service_id, format);
     let (hot, cache) = match find(state, &key).await? {
         Some(hot) => (hot, "hit"),
@@ -76,6 +64,38 @@ pub async fn serve(
         }
     })
     .await
+}
+
+/// The format to answer in, and whether it was negotiated from `Accept`. AVIF is only made
+/// up to `cdn.avif_max_pixels`: beyond, `.avif` is refused and `.auto` takes its next format.
+fn output_format(
+    req: &HttpRequest,
+    variant: &VariantRequest,
+    base: &ObjectRecord,
+    state: &AppState,
+) -> Result<(FileType, bool), ApiError> {
+    let side = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+    let most_pixels = (variant.operation).most_pixels(side(base.width), side(base.height));
+    let avif_limit = state.settings.cdn.avif_max_pixels;
+    let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
+    Ok(match variant.format {
+        FormatChoice::Exactly(FileType::Avif) if most_pixels > avif_limit => {
+            return Err(ApiError::BadRequest(format!(
+                "template URL: an AVIF variant may have at most {avif_limit} pixels \
+                 (cdn.avif_max_pixels), and this one could have {most_pixels}; ask for a \
+                 smaller size, or for webp"
+            )));
+        }
+        FormatChoice::Exactly(format) => (format, false),
+        FormatChoice::Stored => (encodable(stored), false),
+        FormatChoice::Negotiated => {
+            let accept = req.headers().get(header::ACCEPT);
+            let affordable = (state.settings.cdn.auto_formats.iter().copied())
+                .filter(|f| *f != AutoFormat::Avif || most_pixels <= avif_limit);
+            let chosen = negotiate(accept.and_then(|v| v.to_str().ok()), affordable);
+            (chosen.unwrap_or_else(|| encodable(stored)), true)
+        }
+    })
 }
 
 /// GIF variants are written as PNG.
