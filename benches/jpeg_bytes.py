@@ -28,18 +28,11 @@ from pathlib import Path
 from PIL import Image
 from ssimulacra2 import compute_ssimulacra2
 
+from equal_score import build_helper, lowest_reaching
+
 EFFORTS = ["fast", "smallest", "perceptual", "perceptual-progressive"]
 PROFILES = {"icon": (1024, 1024), "image": (1600, 1200)}
 TARGET = 0.85
-
-
-def build(release: bool) -> Path:
-    profile = ["--release"] if release else []
-    subprocess.run(
-        ["cargo", "build", "--quiet", "--locked", *profile, "--example", "pipeline_tasks"],
-        check=True,
-    )
-    return Path("target") / ("release" if release else "debug") / "examples" / "pipeline_tasks"
 
 
 def score(reference: Path, jpeg: bytes, tmp: Path) -> float:
@@ -71,23 +64,13 @@ def imgate(helper: Path, png: Path, quality: int, effort: str, tmp: Path) -> tup
 
 
 def lowest_quality(helper, png, effort, goal, tmp):
-    """The lowest quality whose score reaches `goal`: (quality, bytes, score, seconds)."""
-    tried = {}
+    """The lowest quality whose score reaches `goal`: (quality, (bytes, score, seconds))."""
 
-    def reaches(q: int) -> bool:
-        if q not in tried:
-            data, seconds = imgate(helper, png, q, effort, tmp)
-            tried[q] = (data, score(png, data, tmp), seconds)
-        return tried[q][1] >= goal
+    def measure(q: int):
+        data, seconds = imgate(helper, png, q, effort, tmp)
+        return data, score(png, data, tmp), seconds
 
-    lo, hi = 30, 100
-    if not reaches(hi):
-        return None
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if reaches(mid) else (mid + 1, hi)
-    data, s, seconds = tried[lo]
-    return lo, data, s, seconds
+    return lowest_reaching(30, 100, measure, lambda m: m[1] >= goal)
 
 
 def main() -> None:
@@ -99,7 +82,7 @@ def main() -> None:
     sources = args.sources or sorted(Path("fixtures/photos").glob("*.jpg")) + [
         Path("fixtures/images/photo-12mp.jpg")
     ]
-    helper = build(args.release)
+    helper = build_helper(args.release)
     ratios: dict[tuple[str, str], list[float]] = {}
     times: dict[tuple[str, str], list[float]] = {}
     print(f"{'source':<16} {'profile':<6} {'effort':<9} {'q':>3} {'bytes':>8} {'turbo q80':>10}"
@@ -119,7 +102,7 @@ def main() -> None:
                     if found is None:
                         print(f"{source.name:<16} {profile:<6} {effort:<9} never reaches {goal:.2f}")
                         continue
-                    q, data, s, seconds = found
+                    q, (data, s, seconds) = found
                     ratio = len(data) / len(reference)
                     ratios.setdefault((profile, effort), []).append(ratio)
                     times.setdefault((profile, effort), []).append(seconds / turbo_seconds)

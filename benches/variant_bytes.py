@@ -28,17 +28,10 @@ from pathlib import Path
 from PIL import Image
 from ssimulacra2 import compute_ssimulacra2
 
+from equal_score import build_helper, lowest_reaching
+
 SIZE = 256
 TARGET = 0.75
-
-
-def build(release: bool) -> Path:
-    profile = ["--release"] if release else []
-    subprocess.run(
-        ["cargo", "build", "--quiet", "--locked", *profile, "--example", "pipeline_tasks"],
-        check=True,
-    )
-    return Path("target") / ("release" if release else "debug") / "examples" / "pipeline_tasks"
 
 
 def encode(helper: Path, png: Path, fmt: str, quality: int, option: str | None, tmp: Path):
@@ -58,23 +51,13 @@ def encode(helper: Path, png: Path, fmt: str, quality: int, option: str | None, 
 
 def lowest_quality(helper, png, candidate, goal, tmp):
     """The lowest quality at which `candidate` (`FORMAT:OPTION`) reaches `goal`:
-    (quality, bytes, score, seconds)."""
+    (quality, (bytes, seconds, score))."""
     fmt, option = candidate.split(":")
-    tried = {}
 
-    def reaches(q: int) -> bool:
-        if q not in tried:
-            tried[q] = encode(helper, png, fmt, q, option, tmp)
-        return tried[q][2] >= goal
+    def measure(q: int):
+        return encode(helper, png, fmt, q, option, tmp)
 
-    lo, hi = 1, 100
-    if not reaches(hi):
-        return None
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if reaches(mid) else (mid + 1, hi)
-    data, seconds, score = tried[lo]
-    return lo, data, score, seconds
+    return lowest_reaching(1, 100, measure, lambda m: m[2] >= goal)
 
 
 def main() -> None:
@@ -88,7 +71,7 @@ def main() -> None:
     sources = args.sources or sorted(Path("fixtures/photos").glob("*.jpg")) + [
         Path("fixtures/images/photo-12mp.jpg")
     ]
-    helper = build(args.release)
+    helper = build_helper(args.release)
     candidates = args.candidates.split(",")
     ratios: dict[tuple[int, str], list[float]] = {}
     times: dict[tuple[int, str], list[float]] = {}
@@ -113,7 +96,7 @@ def main() -> None:
                         print(f"{source.name:<16} {webp_quality:>6} {candidate:>9} never reaches"
                               f" {goal:.2f}")
                         continue
-                    q, data, score, seconds = found
+                    q, (data, seconds, score) = found
                     ratio = len(data) / len(webp)
                     key = (webp_quality, candidate)
                     ratios.setdefault(key, []).append(ratio)
