@@ -240,18 +240,24 @@ impl Ingest {
 
     /// Makes the variant `key` of `base` (an image original), not yet stored: it can be
     /// answered at once and stored after (`store_variant`), since it can always be made
-    /// again from its original. The original is read once the job's memory (its size and
-    /// decoded pixels, from its record) fits in the budget.
+    /// again from its original. The original is read once the job's memory (its size, its
+    /// decoded pixels from its record, and what the encoder holds for the most pixels the
+    /// variant can have) fits in the budget.
     pub async fn make_variant(
         &self,
         base: &ObjectRecord,
         key: &str,
         spec: VariantSpec,
     ) -> Result<MadeVariant, IngestError> {
-        let pixels = base.width.unwrap_or(0).max(0) as u64 * base.height.unwrap_or(0).max(0) as u64;
+        let side = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+        let (width, height) = (side(base.width), side(base.height));
+        let pixels = u64::from(width.unwrap_or(0)) * u64::from(height.unwrap_or(0));
+        let encoding =
+            pipeline::encode_memory(spec.format, spec.operation.most_pixels(width, height));
         let cost = JobCost::of_pixels(pixels)
             .capped(self.settings.limits.max_decode_bytes)
-            .holding(base.size.max(0) as u64);
+            .holding(base.size.max(0) as u64)
+            .holding(encoding);
         let reservation = self.pool.reserve(cost).await?;
         let bytes = read_all(self.storage.as_ref(), &ObjectKey::parse(&base.uri)?).await?;
         let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);

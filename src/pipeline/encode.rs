@@ -75,6 +75,20 @@ pub fn encode(
     }
 }
 
+/// Working memory rav1e holds per pixel of the AVIF it encodes: a 2048x1024 encode at speed 9
+/// peaked at 84 MB resident against 24 MB for the same WebP (release build), about 29 bytes
+/// per pixel more.
+const AVIF_BYTES_PER_PIXEL: u64 = 32;
+
+/// Memory an encode of `pixels` as `format` holds beyond the pixels themselves, for the
+/// processing pool's budget. Only AVIF's is large enough to count.
+pub fn encode_memory(format: FileType, pixels: u64) -> u64 {
+    match format {
+        FileType::Avif => pixels.saturating_mul(AVIF_BYTES_PER_PIXEL),
+        _ => 0,
+    }
+}
+
 /// AVIF at ravif's `quality` (1-100, not WebP's scale: see [`AVIF_QUALITY`]) and rav1e
 /// `speed` (1-10), on the calling thread: the processing pool runs one job per core, so a
 /// job gets one.

@@ -26,7 +26,9 @@ pub use budget::{MemoryBudget, auto_budget};
 pub use cost::JobCost;
 pub use deadline::Deadline;
 pub use decode::{decode, scale_eighths};
-pub use encode::{AVIF_SPEED, Effort, WEBP_METHOD, encode, encode_avif, encode_webp};
+pub use encode::{
+    AVIF_SPEED, Effort, WEBP_METHOD, encode, encode_avif, encode_memory, encode_webp,
+};
 pub use exif::{exif_orientation, png_blocks, webp_blocks};
 pub use limits::DecodeLimits;
 pub use pixels::Pixels;

@@ -164,6 +164,28 @@ async fn avif_stops_at_its_pixel_limit_and_auto_moves_on() {
     assert_eq!(header(&noop, "content-type"), "image/avif");
 }
 
+/// rav1e holds about 30 bytes per pixel it encodes, so an AVIF variant's job asks the
+/// memory budget for that too: here a 640x480 AVIF does not fit where the WebP does.
+#[tokio::test]
+async fn an_avif_job_counts_its_encoder_in_the_memory_budget() {
+    let app = spawn_app_with(|s| s.pipeline.memory_budget = 8 * 1024 * 1024).await;
+    let key = app.upload_key().await;
+    let uri = app
+        .uploaded(&key, "images/photo-progressive.jpg", 2)
+        .await;
+    let webp = get(&app, &app.variant_url(&uri, "noop.webp"), None).await;
+    assert_eq!(header(&webp, "content-type"), "image/webp");
+    let small = get(&app, &app.variant_url(&uri, "resize:64:64.avif"), None).await;
+    assert_eq!(header(&small, "content-type"), "image/avif");
+    let url = app.variant_url(&uri, "noop.avif");
+    let response = app.client.get(&url).send().await.expect("get");
+    let msg = assert_error(response, 422, 50001).await;
+    assert!(
+        msg.contains("pipeline.memory_budget") && msg.contains("8388608"),
+        "{msg}"
+    );
+}
+
 #[tokio::test]
 async fn a_profile_may_make_avif_variants_at_upload() {
     let app = spawn_app_with(|s| {
