@@ -31,6 +31,14 @@ pub struct ObjectRecord {
     pub origin: Option<String>,
 }
 
+impl ObjectRecord {
+    /// Width and height of an image, when both are recorded.
+    pub fn dimensions(&self) -> Option<(u32, u32)> {
+        let side = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+        side(self.width).zip(side(self.height))
+    }
+}
+
 /// Which originals a listing covers, and where its page starts.
 #[derive(Debug, Clone, Default)]
 pub struct ObjectQuery<'a> {

@@ -249,11 +249,9 @@ impl Ingest {
         key: &str,
         spec: VariantSpec,
     ) -> Result<MadeVariant, IngestError> {
-        let side = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-        let (width, height) = (side(base.width), side(base.height));
-        let pixels = u64::from(width.unwrap_or(0)) * u64::from(height.unwrap_or(0));
-        let encoding =
-            pipeline::encode_memory(spec.format, spec.operation.most_pixels(width, height));
+        let dimensions = base.dimensions();
+        let pixels = dimensions.map_or(0, |(w, h)| u64::from(w) * u64::from(h));
+        let encoding = pipeline::encode_memory(spec.format, spec.operation.most_pixels(dimensions));
         let cost = JobCost::of_pixels(pixels)
             .capped(self.settings.limits.max_decode_bytes)
             .holding(base.size.max(0) as u64)

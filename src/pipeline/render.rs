@@ -21,13 +21,10 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The most pixels the result can have, made from a `width` x `height` source (unknown
-    /// sides: None). Nothing is upscaled, so it is never more than the source has.
-    pub fn most_pixels(self, width: Option<u32>, height: Option<u32>) -> u64 {
-        let source = match (width, height) {
-            (Some(w), Some(h)) => u64::from(w) * u64::from(h),
-            _ => u64::MAX,
-        };
+    /// The most pixels the result can have, made from a source of `dimensions` (None:
+    /// unknown). Nothing is upscaled, so it is never more than the source has.
+    pub fn most_pixels(self, dimensions: Option<(u32, u32)>) -> u64 {
+        let source = dimensions.map_or(u64::MAX, |(w, h)| u64::from(w) * u64::from(h));
         match self {
             Operation::Fit { width, height } | Operation::Fill { width, height } => {
                 source.min(u64::from(width) * u64::from(height))
@@ -132,14 +129,14 @@ mod tests {
             width: 4000,
             height: 10,
         };
-        assert_eq!(fit.most_pixels(Some(4000), Some(3000)), 65_536);
-        assert_eq!(fit.most_pixels(Some(100), Some(50)), 5_000);
-        assert_eq!(fill.most_pixels(Some(4000), Some(3000)), 40_000);
+        assert_eq!(fit.most_pixels(Some((4000, 3000))), 65_536);
+        assert_eq!(fit.most_pixels(Some((100, 50))), 5_000);
+        assert_eq!(fill.most_pixels(Some((4000, 3000))), 40_000);
         assert_eq!(
-            Operation::Identity.most_pixels(Some(4000), Some(3000)),
+            Operation::Identity.most_pixels(Some((4000, 3000))),
             12_000_000
         );
-        assert_eq!(Operation::Identity.most_pixels(None, Some(3)), u64::MAX);
-        assert_eq!(fit.most_pixels(None, None), 65_536);
+        assert_eq!(Operation::Identity.most_pixels(None), u64::MAX);
+        assert_eq!(fit.most_pixels(None), 65_536);
     }
 }

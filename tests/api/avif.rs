@@ -170,9 +170,7 @@ async fn avif_stops_at_its_pixel_limit_and_auto_moves_on() {
 async fn an_avif_job_counts_its_encoder_in_the_memory_budget() {
     let app = spawn_app_with(|s| s.pipeline.memory_budget = 8 * 1024 * 1024).await;
     let key = app.upload_key().await;
-    let uri = app
-        .uploaded(&key, "images/photo-progressive.jpg", 2)
-        .await;
+    let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
     let webp = get(&app, &app.variant_url(&uri, "noop.webp"), None).await;
     assert_eq!(header(&webp, "content-type"), "image/webp");
     let small = get(&app, &app.variant_url(&uri, "resize:64:64.avif"), None).await;

@@ -74,8 +74,7 @@ fn output_format(
     base: &ObjectRecord,
     state: &AppState,
 ) -> Result<(FileType, bool), ApiError> {
-    let side = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-    let most_pixels = (variant.operation).most_pixels(side(base.width), side(base.height));
+    let most_pixels = variant.operation.most_pixels(base.dimensions());
     let avif_limit = state.settings.cdn.avif_max_pixels;
     let stored = FileType::from_mime(&base.content_type).unwrap_or(FileType::Png);
     Ok(match variant.format {
