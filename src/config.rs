@@ -108,8 +108,8 @@ pub struct CdnSettings {
     /// request's `Accept` names (`image/avif`, `image/webp`), else the stored format.
     /// Default `["avif", "webp"]`.
     pub auto_formats: Vec<AutoFormat>,
-    /// Most pixels an AVIF variant may have: AVIF costs about 0.9 s of a processing thread
-    /// per megapixel, ten times WebP. A larger `.avif` URL answers 400; `.auto` answers its
+    /// Most pixels an AVIF variant may have: AVIF costs about 0.3 s of a processing thread
+    /// per megapixel, four times WebP. A larger `.avif` URL answers 400; `.auto` answers its
     /// next format instead. Default 2097152 (2 MiP: a 1920x1080 frame fits).
     pub avif_max_pixels: u64,
     /// Memory for the bodies of recently served small objects, in bytes. Default 64 MiB.

@@ -36,8 +36,8 @@ pub enum Effort {
 
 /// rav1e's speed for AVIF (1 slowest and smallest, 10 fastest), chosen by bytes at equal
 /// SSIMULACRA2 against WebP and by encode time (`benches/variant_bytes.py`, BENCHMARKS.md): at
-/// 256 px, 9 gives 0.69x WebP's bytes for about 8x its encode time; 8 gives 0.56x for 15x;
-/// 10 gives 0.89x.
+/// 256 px, 9 gives 0.69x WebP's bytes for about 3x its encode time; 8 gives 0.54x for 7.6x;
+/// 10 gives 0.82x.
 pub const AVIF_SPEED: u8 = 9;
 
 /// AVIF quality for a WebP-scale quality, from the same measurement: the AVIF quality that
@@ -76,9 +76,9 @@ pub fn encode(
 }
 
 /// Working memory rav1e holds per pixel of the AVIF it encodes: a 2048x1024 encode at speed 9
-/// peaked at 84 MB resident against 24 MB for the same WebP (release build), about 29 bytes
+/// peaked at 63 MB resident against 24 MB for the same WebP (release build), about 19 bytes
 /// per pixel more.
-const AVIF_BYTES_PER_PIXEL: u64 = 32;
+const AVIF_BYTES_PER_PIXEL: u64 = 24;
 
 /// Memory an encode of `pixels` as `format` holds beyond the pixels themselves, for the
 /// processing pool's budget. Only AVIF's is large enough to count.
@@ -90,8 +90,9 @@ pub fn encode_memory(format: FileType, pixels: u64) -> u64 {
 }
 
 /// AVIF at ravif's `quality` (1-100, not WebP's scale: see [`AVIF_QUALITY`]) and rav1e
-/// `speed` (1-10), on the calling thread: the processing pool runs one job per core, so a
-/// job gets one.
+/// `speed` (1-10), 8 bits per sample, on the calling thread: the processing pool runs one
+/// job per core, so a job gets one. 10 bits per sample (ravif's default) made the same
+/// bytes at the same SSIMULACRA2 (within 1%, 4 photos at 256 px) in 1.1-3x the time.
 pub fn encode_avif(pixels: &Pixels, quality: u8, speed: u8) -> Result<Vec<u8>, PipelineError> {
     use ravif::{Img, RGB8, RGBA8};
     let quality = f32::from(quality.clamp(1, 100));
@@ -99,6 +100,7 @@ pub fn encode_avif(pixels: &Pixels, quality: u8, speed: u8) -> Result<Vec<u8>, P
         .with_quality(quality)
         .with_alpha_quality(quality)
         .with_speed(speed.clamp(1, 10))
+        .with_bit_depth(ravif::BitDepth::Eight)
         .with_num_threads(Some(1));
     let (width, height) = (pixels.width as usize, pixels.height as usize);
     let encoded = if pixels.has_alpha() {

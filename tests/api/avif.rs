@@ -164,7 +164,7 @@ async fn avif_stops_at_its_pixel_limit_and_auto_moves_on() {
     assert_eq!(header(&noop, "content-type"), "image/avif");
 }
 
-/// rav1e holds about 30 bytes per pixel it encodes, so an AVIF variant's job asks the
+/// rav1e holds about 20 bytes per pixel it encodes, so an AVIF variant's job asks the
 /// memory budget for that too: here a 640x480 AVIF does not fit where the WebP does.
 #[tokio::test]
 async fn an_avif_job_counts_its_encoder_in_the_memory_budget() {
