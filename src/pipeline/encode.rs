@@ -2,7 +2,7 @@
 //! PNG by the `png` crate with fast compression and adaptive filtering. None of them writes
 //! metadata.
 //!
-//! JPEG has three efforts, chosen by bytes at equal SSIMULACRA2 against libjpeg-turbo
+//! JPEG has four efforts, chosen by bytes at equal SSIMULACRA2 against libjpeg-turbo
 //! (medians of 4 photos; BENCHMARKS.md, `benches/jpeg_bytes.py`):
 //! - `PerceptualProgressive` is jpegli (libjxl's JPEG encoder: adaptive quantisation,
 //!   full-resolution chroma) with progressive scans: 0.90x libjpeg-turbo's bytes for 6-7x
@@ -42,7 +42,8 @@ pub const AVIF_SPEED: u8 = 9;
 
 /// AVIF quality for a WebP-scale quality, from the same measurement: the AVIF quality that
 /// reaches the SSIMULACRA2 score libwebp reaches at 60 and at 90 (means of 4 photos at
-/// speed 9), joined to the ends of the scale. `variant_quality` keeps one meaning across
+/// speed 9, measured at 10 bits per sample; at 8 the qualities needed were within 2),
+/// joined to the ends of the scale. `variant_quality` keeps one meaning across
 /// formats this way.
 const AVIF_QUALITY: [(u8, u8); 4] = [(1, 1), (60, 52), (90, 73), (100, 100)];
 
