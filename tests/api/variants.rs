@@ -5,21 +5,13 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
 
-async fn get(app: &TestApp, url: &str, accept: Option<&str>) -> reqwest::Response {
-    let mut request = app.client.get(url);
-    if let Some(accept) = accept {
-        request = request.header("accept", accept);
-    }
-    request.send().await.expect("get")
-}
-
 /// Status, cache header, decoded size and format of a variant.
 async fn inspect(
     app: &TestApp,
     url: &str,
     accept: Option<&str>,
 ) -> (u16, String, (u32, u32), image::ImageFormat) {
-    let response = get(app, url, accept).await;
+    let response = app.get_accepting(url, accept).await;
     let status = response.status().as_u16();
     let cache = response
         .headers()
@@ -68,17 +60,17 @@ async fn auto_negotiates_from_accept_and_caches_each_format() {
     let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
     let url = app.variant_url(&uri, "resize:64:64.auto");
     let browser = "image/webp,image/*,*/*;q=0.8";
-    let response = get(&app, &url, Some(browser)).await;
+    let response = app.get_accepting(&url, Some(browser)).await;
     assert_eq!(response.headers()["vary"], "Accept");
     assert_eq!(response.headers()["content-type"], "image/webp");
-    let response = get(&app, &url, Some("image/jpeg")).await;
+    let response = app.get_accepting(&url, Some("image/jpeg")).await;
     assert_eq!(response.headers()["content-type"], "image/jpeg");
     assert_eq!(
         response.headers()["x-imgate-cache"],
         "miss",
         "each format is made and cached apart"
     );
-    let response = get(&app, &url, Some(browser)).await;
+    let response = app.get_accepting(&url, Some(browser)).await;
     assert_eq!(response.headers()["x-imgate-cache"], "hit");
 }
 
@@ -130,7 +122,7 @@ async fn variants_answer_304_206_and_416() {
     let key = app.upload_key().await;
     let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
     let url = app.variant_url(&uri, "crop:64:64.png");
-    let first = get(&app, &url, None).await;
+    let first = app.get_accepting(&url, None).await;
     let etag = first.headers()["etag"].clone();
     assert_eq!(
         first.headers()["cache-control"],
@@ -230,7 +222,7 @@ async fn private_variants_need_a_valid_signature() {
     let uri = app.uploaded(&key, "images/photo-progressive.jpg", 2).await;
     let variant = format!("{uri}~tplv-imgate-resize:32:32.webp");
     let unsigned = format!("{}/{variant}", app.public_base);
-    let msg = assert_error(get(&app, &unsigned, None).await, 403, 40004).await;
+    let msg = assert_error(app.get_accepting(&unsigned, None).await, 403, 40004).await;
     assert!(msg.contains("signed"), "{msg}");
     let response = app
         .refresh_urls(
@@ -250,7 +242,7 @@ async fn private_variants_need_a_valid_signature() {
         "only the valid template of an existing original: {body}"
     );
     let signed_variant = info[&variant]["url"].as_str().expect("url").to_owned();
-    let response = get(&app, &signed_variant, None).await;
+    let response = app.get_accepting(&signed_variant, None).await;
     assert_eq!(
         response.status(),
         200,
@@ -263,16 +255,16 @@ async fn private_variants_need_a_valid_signature() {
         .as_str()
         .expect("url")
         .to_owned();
-    assert_eq!(get(&app, &signed, None).await.status(), 200);
+    assert_eq!(app.get_accepting(&signed, None).await.status(), 200);
     let query = signed.split_once('?').expect("signed").1;
     let borrowed = format!("{unsigned}?{query}");
     assert_eq!(
-        get(&app, &borrowed, None).await.status(),
+        app.get_accepting(&borrowed, None).await.status(),
         403,
         "a signature covers its own URI only"
     );
     let tampered = signed.replace("x-signature=", "x-signature=0");
-    assert_eq!(get(&app, &tampered, None).await.status(), 403);
+    assert_eq!(app.get_accepting(&tampered, None).await.status(), 403);
 }
 
 #[tokio::test]
@@ -281,7 +273,7 @@ async fn deletion_removes_the_original_and_every_variant() {
     let key = app.upload_key().await;
     let uri = app.uploaded(&key, "images/rgba.png", 1).await;
     let made = app.variant_url(&uri, "crop:32:32.webp");
-    assert_eq!(get(&app, &made, None).await.status(), 200);
+    assert_eq!(app.get_accepting(&made, None).await.status(), 200);
     app.settled().await;
     assert_eq!(
         app.stored().await.1,
@@ -308,12 +300,12 @@ async fn deletion_removes_the_original_and_every_variant() {
     );
     assert_eq!(app.stored().await, (0, 0));
     assert_eq!(
-        get(&app, &format!("{}/{uri}", app.public_base), None)
+        app.get_accepting(&format!("{}/{uri}", app.public_base), None)
             .await
             .status(),
         404
     );
-    assert_eq!(get(&app, &made, None).await.status(), 404);
+    assert_eq!(app.get_accepting(&made, None).await.status(), 404);
     assert_error(delete(key).await.expect("delete"), 404, 40400).await;
 }
 

@@ -192,6 +192,15 @@ impl TestApp {
             .to_owned()
     }
 
+    /// `GET url`, with an `Accept` header when one is given.
+    pub async fn get_accepting(&self, url: &str, accept: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(url);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        request.send().await.expect("get")
+    }
+
     /// The URL of `template` (`resize:64:64.webp`) applied to the object `uri`.
     pub fn variant_url(&self, uri: &str, template: &str) -> String {
         format!("{}/{uri}~tplv-imgate-{template}", self.public_base)
