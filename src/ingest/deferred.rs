@@ -46,9 +46,8 @@ impl Deferred {
     pub fn on_current_runtime(gauge: Gauge) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pending: AtomicUsize::new(0),
                 gauge,
-                settled: Notify::new(),
+                ..Inner::default()
             }),
             runtime: Handle::current(),
         }
