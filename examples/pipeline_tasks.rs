@@ -78,10 +78,10 @@ fn icon(jpeg: &[u8], reps: u32) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Encodes as `format` (`jpeg`, `webp` or `avif`), timing the encode alone: the best of 3
-/// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, or `perceptual`), the
-/// WebP method (0-6, default the service's), or the AVIF speed (1-10), with `quality` on
-/// ravif's scale; AVIF without a speed is the
-/// service's encode, its speed and its quality mapped from WebP's scale.
+/// runs. `option` is the JPEG effort (`fast`, `smallest`, the default, `perceptual` or
+/// `perceptual-progressive`), the WebP method (0-6, default the service's), or the AVIF
+/// speed (1-10), with `quality` on ravif's scale; AVIF without a speed is the service's
+/// encode, its speed and its quality mapped from WebP's scale.
 fn encode(
     png: &str,
     format: &str,
